@@ -1,0 +1,3 @@
+{% macro normalized_email(column) -%}
+    lower({{ trimmed_or_null(column) }})
+{%- endmacro %}

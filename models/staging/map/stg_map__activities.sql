@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    select * from {{ source('map', 'map_activity') }}
+
+),
+
+latest_versions as (
+
+    {{ latest_versions('source', primary_key='activity_id', version_column='updated_at') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ trimmed_or_null('activity_id') }} as activity_id,
+        {{ trimmed_or_null('map_person_id') }} as map_person_id,
+        {{ trimmed_or_null('crm_lead_id') }} as lead_id,
+        {{ trimmed_or_null('crm_contact_id') }} as contact_id,
+        {{ trimmed_or_null('crm_account_id') }} as account_id,
+        {{ trimmed_or_null('program_id') }} as program_id,
+
+        ---------- activity
+        {{ trimmed_or_null('activity_type') }} as activity_type,
+        cast(activity_at as {{ dbt.type_timestamp() }}) as activity_at,
+        {{ normalized_email('email') }} as email,
+        {{ email_domain('email') }} as email_domain,
+        -- UTM tags are typed by hand in links ('LinkedIn', 'linkedin '): compared lower-cased.
+        lower({{ trimmed_or_null('utm_source') }}) as utm_source,
+        lower({{ trimmed_or_null('utm_medium') }}) as utm_medium,
+        lower({{ trimmed_or_null('utm_campaign') }}) as utm_campaign,
+
+        ---------- record audit
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+
+        ---------- custom fields (var passthrough_columns)
+        {{- passthrough_columns(source('map', 'map_activity')) }}
+
+        ---------- load
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
+        cast(_row_hash as {{ dbt.type_string() }}) as row_hash
+
+    from latest_versions
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Dagster code for the RevOps warehouse: `definitions.py` is the entry point."""
