@@ -4,8 +4,9 @@ from dagster import AssetSelection, define_asset_job, in_process_executor
 
 
 def local_run_config() -> dict:
-    """Console logging at INFO: asset progress lines, not Dagster's per-event debug stream."""
-    return {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    """Dagster's console logger at WARNING: the assets print one progress line per file and
+    per dbt model themselves, and Dagster's per-event stream would bury them."""
+    return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 # The whole graph in one process: DuckDB takes one writer, and the multiprocess executor

@@ -64,7 +64,7 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
     if select:
         from dagster import AssetSelection
 
-        selection = AssetSelection.from_coercible(select)
+        selection = AssetSelection.from_string(select)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

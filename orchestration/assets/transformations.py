@@ -3,7 +3,13 @@
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    Output,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.project import revops_dbt_project
@@ -47,4 +53,13 @@ class RevopsDbtTranslator(DagsterDbtTranslator):
 def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """Seeds, models and their tests in one `dbt build`: one process start instead of one per
     model (each dbt invocation costs ~2.5 s of start-up here)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    failed_checks = 0
+    for event in dbt.cli(["build"], context=context).stream():
+        if isinstance(event, (Output, AssetMaterialization)):
+            print(f"  dbt: built {event.asset_key.to_user_string()}", flush=True)
+        elif isinstance(event, AssetCheckResult) and not event.passed:
+            failed_checks += 1
+            print(f"  dbt: check failed {event.asset_key.to_user_string()}: {event.check_name}",
+                  flush=True)
+        yield event
+    print(f"  dbt: build finished, {failed_checks} failed check(s)", flush=True)
