@@ -10,10 +10,6 @@ from revops.contract import BY_TABLE
 from revops.ingest import IngestReport, build_pipeline, build_source
 from revops.paths import duckdb_path, landing_dir
 
-# Filled while dlt extracts: per-table counts and the contract errors that fail a table.
-INGEST_REPORT = IngestReport()
-
-
 def _progress(message: str) -> None:
     print(f"  ingest: {message}", flush=True)
 
@@ -42,7 +38,10 @@ class RawTableTranslator(DagsterDltTranslator):
 
 
 @dlt_assets(
-    dlt_source=build_source(landing_dir(), duckdb_path(), report=INGEST_REPORT, progress=_progress),
+    # This source only describes the assets; each run builds a fresh one (below), because
+    # dagster-dlt 0.29.27 alters a source's schema while it reports materialisations and a
+    # reused source fails on its second run in one process (KeyError: 'name').
+    dlt_source=build_source(landing_dir(), duckdb_path()),
     dlt_pipeline=build_pipeline(duckdb_path()),
     name="landing_to_raw",
     dagster_dlt_translator=RawTableTranslator(),
@@ -50,12 +49,14 @@ class RawTableTranslator(DagsterDltTranslator):
 def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[MaterializeResult]:
     """Load new or changed landing files; a table whose files break the contract fails the step
     with the file and column named, after every other table has loaded."""
-    results = list(dlt.run(context=context))
-    failed_keys = {AssetKey(["raw", table]) for table in INGEST_REPORT.failed_tables}
+    report = IngestReport()
+    source = build_source(landing_dir(), duckdb_path(), report=report, progress=_progress)
+    results = list(dlt.run(context=context, dlt_source=source))
+    failed_keys = {AssetKey(["raw", table]) for table in report.failed_tables}
     for result in results:
         if getattr(result, "asset_key", None) in failed_keys:
             continue
         yield result
-    for table in INGEST_REPORT.tables.values():
+    for table in report.tables.values():
         context.log.info(str(table))
-    INGEST_REPORT.raise_for_errors()
+    report.raise_for_errors()

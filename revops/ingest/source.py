@@ -1,0 +1,291 @@
+"""The dlt source: one resource per raw table, plus the quarantine and the file ledger.
+
+All the work happens inside the resources while dlt extracts, so the same source serves
+`run_ingestion` and dagster-dlt's `@dlt_assets` (which may select a subset of resources).
+A raw-table resource yields three kinds of items:
+
+- Arrow batches for its own table (merge on the primary key, newest version wins);
+- its quarantine rows, routed to `_quarantine` (a dlt table variant, append);
+- one ledger row per file read, routed to `_ingested_files` (a table variant, append),
+
+so a file's rows, its rejects and its ledger entry travel in the same load package: the
+ledger entry only counts once that package is complete (see warehouse.read_ledger). The
+`_quarantine` and `_ingested_files` resources only create those tables (an empty Arrow
+table), so they exist for dbt and the checks before the first bad row arrives.
+"""
+
+import logging
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dlt
+import duckdb
+import pyarrow as pa
+from dlt.common.storages.exceptions import CurrentLoadPackageStateNotAvailable
+from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
+
+from revops.contract import OBJECTS, ObjectSpec, spec_for
+from revops.ingest.dlt_settings import configure_dlt, pipelines_dir
+from revops.ingest.errors import LandingFileError
+from revops.ingest.files import LandingFile, discover, fingerprint, read_header
+from revops.ingest.reader import FileCounts, FileReader
+from revops.ingest.report import IngestReport, TableReport
+from revops.ingest.tables import (
+    LEDGER_COLUMNS,
+    LEDGER_SCHEMA,
+    LEDGER_TABLE,
+    QUARANTINE_COLUMNS,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+    column_hints,
+    raw_column_hints,
+    raw_schema,
+)
+from revops.ingest.warehouse import LedgerEntry, existing_versions, read_ledger
+
+SOURCE_NAME = "revops_landing"
+# Reading errors that mean "this file is damaged", not "this code is wrong".
+_UNREADABLE = (
+    duckdb.IOException,
+    duckdb.InvalidInputException,
+    OSError,
+    EOFError,
+    zlib.error,
+    UnicodeDecodeError,
+)
+# Rows per Arrow batch handed to dlt: ~250k rows of a 30-column table is ~60 MB in memory.
+ROWS_PER_BATCH = 250_000
+
+log = logging.getLogger("revops.ingest")
+Progress = Callable[[str], None]
+
+
+def build_source(
+    landing_dir: Path,
+    duckdb_path: Path,
+    tables: Sequence[str] | None = None,
+    *,
+    report: IngestReport | None = None,
+    progress: Progress | None = None,
+) -> DltSource:
+    """Return the dlt source that loads `landing_dir` into schema raw of `duckdb_path`.
+
+    `tables` limits the raw tables (default: every object of the contract); the quarantine
+    and ledger resources are always included. Pass an IngestReport to read per-table counts
+    and errors after the run (each resource resets its own entry when it starts).
+    """
+    configure_dlt()
+    specs = [spec_for(table) for table in tables] if tables else list(OBJECTS)
+    report = report if report is not None else IngestReport()
+    say = progress or log.info
+    landing_dir = Path(landing_dir)
+    duckdb_path = Path(duckdb_path)
+
+    @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
+    def revops_landing() -> list[DltResource]:
+        return [
+            *(_raw_table_resource(spec, landing_dir, duckdb_path, report, say) for spec in specs),
+            _empty_table_resource(QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_SCHEMA),
+            _empty_table_resource(LEDGER_TABLE, LEDGER_COLUMNS, LEDGER_SCHEMA),
+        ]
+
+    return revops_landing()
+
+
+def _current_load_id() -> str:
+    """The id of the dlt load package being extracted: the value dlt later writes to
+    `_dlt_loads` when the package has loaded completely."""
+    try:
+        return dlt.current.load_package_state()["load_id"]
+    except CurrentLoadPackageStateNotAvailable:
+        return "not-in-a-dlt-load"  # the resource iterated outside a pipeline: nothing loads
+
+
+def _empty_table_resource(name: str, columns, schema: pa.Schema) -> DltResource:
+    def create_table() -> Iterator[pa.Table]:
+        yield schema.empty_table()
+
+    return dlt.resource(
+        create_table, name=name, write_disposition="append", columns=column_hints(columns)
+    )
+
+
+def _raw_table_resource(
+    spec: ObjectSpec, landing_dir: Path, duckdb_path: Path, report: IngestReport, say: Progress
+) -> DltResource:
+    def load_table() -> Iterator:
+        yield from _load_table(spec, landing_dir, duckdb_path, report.start_table(spec.table), say)
+
+    resource = dlt.resource(load_table, name=spec.table)
+    # Variants first: dlt copies the resource's hints into a variant when it is created, and
+    # the raw table's key and columns must not leak into the quarantine or the ledger.
+    for table, columns in ((QUARANTINE_TABLE, QUARANTINE_COLUMNS), (LEDGER_TABLE, LEDGER_COLUMNS)):
+        resource.apply_hints(
+            table_name=table,
+            create_table_variant=True,
+            write_disposition="append",
+            columns=column_hints(columns),
+        )
+    resource.apply_hints(
+        primary_key=spec.primary_key,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        columns=raw_column_hints(spec),
+    )
+    return resource
+
+
+def _load_table(
+    spec: ObjectSpec,
+    landing_dir: Path,
+    duckdb_path: Path,
+    table_report: TableReport,
+    say: Progress,
+) -> Iterator:
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    load_id = _current_load_id()
+    # An empty batch first: the raw table exists with every contract column from the first run.
+    yield raw_schema(spec).empty_table()
+
+    files = discover(landing_dir, spec)
+    fingerprints: dict[LandingFile, str] = {}
+    pending = _changed_files(
+        files, read_ledger(duckdb_path, spec.table), fingerprints, table_report
+    )
+    if table_report.files_skipped:
+        say(
+            f"{spec.table}: {len(table_report.files_skipped)} file(s) unchanged since their "
+            "last load, skipped"
+        )
+
+    # Check every header before reading any rows: one broken file stops the whole table, so
+    # raw stays as the last good run left it and the asset fails with the file and column.
+    headers = {}
+    for file in pending:
+        try:
+            headers[file] = read_header(file, spec)
+        except LandingFileError as error:
+            table_report.errors.append(error)
+    if table_report.errors:
+        for error in table_report.errors:
+            say(f"{spec.table}: {error}")
+        rows = _file_error_rows(spec, landing_dir, table_report.errors, loaded_at, load_id)
+        yield dlt.mark.with_table_name(rows, QUARANTINE_TABLE)
+        return
+
+    temp_dir = pipelines_dir(duckdb_path) / "tmp"  # where DuckDB spills a file too big for RAM
+    for file in pending:
+        with FileReader(
+            file, spec, headers[file], loaded_at=loaded_at, load_id=load_id, temp_dir=temp_dir
+        ) as reader:
+            try:
+                reader.stage()
+                reader.validate()
+            except _UNREADABLE as exc:
+                # A damaged file (truncated gzip, I/O error): the table stops here. Files
+                # before it in name order have loaded; this one and the rest are read again
+                # next run, since the ledger does not list them.
+                error = LandingFileError(spec.table, file.path, f"cannot read the file: {exc}")
+                table_report.errors.append(error)
+                say(f"{spec.table}: {error}")
+                rows = _file_error_rows(spec, landing_dir, [error], loaded_at, load_id)
+                yield dlt.mark.with_table_name(rows, QUARANTINE_TABLE)
+                return
+            existing = existing_versions(duckdb_path, spec, reader.keys())
+            yield from reader.batches(existing, ROWS_PER_BATCH)
+            quarantine = reader.quarantine()
+            if quarantine.num_rows:
+                yield dlt.mark.with_table_name(quarantine, QUARANTINE_TABLE)
+            counts = reader.counts
+        ledger_row = _ledger_row(spec, file, fingerprints[file], counts, loaded_at, load_id)
+        yield dlt.mark.with_table_name(ledger_row, LEDGER_TABLE)
+        table_report.files_read.append(file.relative)
+        table_report.rows_read += counts.rows_read
+        table_report.rows_loaded += counts.rows_loaded
+        table_report.rows_skipped += counts.rows_skipped
+        table_report.rows_quarantined += counts.rows_quarantined
+        note = " (re-read with Python's csv module, see csv_lines.py)" if counts.slow_path else ""
+        say(
+            f"{spec.table}: {file.name} {counts.rows_read:,} rows, {counts.rows_loaded:,} "
+            f"loaded, {counts.rows_skipped:,} unchanged or older, "
+            f"{counts.rows_quarantined:,} quarantined{note}"
+        )
+
+
+def _changed_files(
+    files: list[LandingFile],
+    ledger: dict[str, LedgerEntry],
+    fingerprints: dict[LandingFile, str],
+    table_report: TableReport,
+) -> list[LandingFile]:
+    """Files never loaded, or changed since: size and time first, the content hash if those
+    differ (a file touched without changing is not read again). Fills `fingerprints` for the
+    files to read: hashed before reading, so a file rewritten mid-read differs next run."""
+    pending = []
+    for file in files:
+        entry = ledger.get(file.relative)
+        if entry and (entry.file_size, entry.modified_at) == (file.size, file.modified_at):
+            table_report.files_skipped.append(file.relative)
+            continue
+        fingerprints[file] = fingerprint(file.path)
+        if entry and entry.fingerprint == fingerprints[file]:
+            table_report.files_skipped.append(file.relative)
+            continue
+        pending.append(file)
+    return pending
+
+
+def _ledger_row(
+    spec: ObjectSpec,
+    file: LandingFile,
+    file_fingerprint: str,
+    counts: FileCounts,
+    loaded_at: datetime,
+    load_id: str,
+) -> pa.Table:
+    row = {
+        "table_name": spec.table,
+        "source_file": file.relative,
+        "file_size": file.size,
+        "modified_at": file.modified_at,
+        "fingerprint": file_fingerprint,
+        "rows_read": counts.rows_read,
+        "rows_loaded": counts.rows_loaded,
+        "rows_skipped": counts.rows_skipped,
+        "rows_quarantined": counts.rows_quarantined,
+        "_loaded_at": loaded_at,
+        "_dlt_load_id": load_id,
+    }
+    return pa.Table.from_pylist([row], schema=LEDGER_SCHEMA)
+
+
+def _file_error_rows(
+    spec: ObjectSpec,
+    landing_dir: Path,
+    errors: list[LandingFileError],
+    loaded_at: datetime,
+    load_id: str,
+) -> pa.Table:
+    """One quarantine row per file that stopped the table (line 1: the header)."""
+    rows = []
+    for error in errors:
+        try:
+            relative = error.path.relative_to(landing_dir).as_posix()
+        except ValueError:
+            relative = str(error.path)
+        rows.append(
+            {
+                "table_name": spec.table,
+                "source_file": relative,
+                "source_line": 1,
+                "column_name": error.column,
+                "error_type": error.error_type,
+                "reason": str(error),
+                "raw_record": ",".join(getattr(error, "header", [])) or None,
+                "_loaded_at": loaded_at,
+                "_dlt_load_id": load_id,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)

@@ -1,0 +1,93 @@
+"""What raw already holds, read from the warehouse file with short-lived connections.
+
+Each function opens the DuckDB file, reads, and closes: DuckDB allows one writing process per
+file, and dlt opens its own connection to load once extraction ends.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from revops.contract import ObjectSpec
+from revops.ingest.tables import LEDGER_TABLE
+
+DATASET = "raw"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    source_file: str
+    file_size: int
+    modified_at: datetime
+    fingerprint: str
+
+
+def _connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection | None:
+    if not duckdb_path.exists():
+        return None
+    return duckdb.connect(str(duckdb_path))
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+            [DATASET, table],
+        ).fetchall()[0][0]
+    )
+
+
+def read_ledger(duckdb_path: Path, table: str) -> dict[str, LedgerEntry]:
+    """The last committed ledger entry of every file of one raw table, by source_file.
+
+    Committed means its dlt load finished: dlt writes the `_dlt_loads` row only after every
+    job of the load package succeeded, so a crash between loading the ledger row and the data
+    rows leaves the file unrecorded and the next run reads it again.
+    """
+    con = _connect(duckdb_path)
+    if con is None:
+        return {}
+    try:
+        if not (_has_table(con, LEDGER_TABLE) and _has_table(con, "_dlt_loads")):
+            return {}
+        rows = con.execute(
+            f"""
+            SELECT source_file, file_size, modified_at, fingerprint
+            FROM {DATASET}.{LEDGER_TABLE} AS ledger
+            WHERE table_name = ?
+              AND _dlt_load_id IN (SELECT load_id FROM {DATASET}._dlt_loads WHERE status = 0)
+            QUALIFY row_number() OVER (
+                PARTITION BY source_file ORDER BY _loaded_at DESC, _dlt_load_id DESC) = 1
+            """,
+            [table],
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0]: LedgerEntry(*row) for row in rows}
+
+
+def existing_versions(duckdb_path: Path, spec: ObjectSpec, keys: pa.Table) -> pa.Table | None:
+    """raw's current version of each of `keys` (a table with one column, key), or None when
+    raw has no such table yet. Columns: key, version."""
+    if keys.num_rows == 0:
+        return None
+    con = _connect(duckdb_path)
+    if con is None:
+        return None
+    try:
+        if not _has_table(con, spec.table):
+            return None
+        con.register("incoming_keys", keys)
+        return con.sql(
+            f"""
+            SELECT current_rows."{spec.primary_key}" AS key,
+                   current_rows."{spec.version_column}" AS version
+            FROM {DATASET}."{spec.table}" AS current_rows
+            SEMI JOIN incoming_keys ON incoming_keys.key = current_rows."{spec.primary_key}"
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
