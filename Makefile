@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LEADS ?= 5000
 SEED ?= 42
 
-.PHONY: install run test dev lock lint bench clean
+.PHONY: install system-deps run test dev lock lint bench clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ run: install
 	$(BIN)/revops generate --leads $(LEADS) --seed $(SEED)
 	$(BIN)/revops run
 
-test: install
+system-deps:
+	bash scripts/system-deps.sh
+
+test: install system-deps
 	$(BIN)/pytest -n 2 --dist loadfile
 
 dev: install

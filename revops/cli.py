@@ -59,6 +59,34 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _cmd_definitions(args: argparse.Namespace) -> int:
+    from revops.definitions import load
+    from revops.definitions_doc import short_version, write_documents
+
+    out_dir = Path(args.out).resolve() if args.out else paths.reports_dir()
+    definitions = load()
+    for path in write_documents(out_dir, definitions):
+        _say(f"wrote {path}")
+    _say(f"definitions version {short_version(definitions)} ({definitions.fingerprint})")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from expectations.report import write_report
+
+    out_dir = Path(args.out).resolve() if args.out else paths.reports_dir()
+    database = Path(args.database).resolve() if args.database else paths.duckdb_path()
+    report = write_report(database, out_dir, data_docs=not args.no_data_docs)
+    for gap in report.gaps:
+        figure = "n/a" if gap.gap is None else f"{gap.gap:.1%}"
+        _say(f"  {gap.group:<11} gap {figure:>6}  ({gap.records_not_following} of "
+             f"{gap.records_in_scope} records depart; {gap.not_built} not built yet)")
+    _say(f"wrote {report.html_path} and {report.markdown_path}"
+         + (f"; Data Docs {report.data_docs_path}" if report.data_docs_path else "")
+         + f" ({report.run.seconds:.1f}s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revops", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="start the Dagster UI")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(handler=_cmd_dev)
+
+    definitions = commands.add_parser(
+        "definitions", help="write the definitions document (definitions.md and .html)")
+    definitions.add_argument("--out", help="output folder (default: $REVOPS_REPORTS_DIR or ./reports)")
+    definitions.set_defaults(handler=_cmd_definitions)
+
+    report = commands.add_parser(
+        "report", help="validate the warehouse against the definitions; write the RevOps "
+                       "data-quality report (HTML + Markdown) and GX Data Docs")
+    report.add_argument("--out", help="output folder (default: $REVOPS_REPORTS_DIR or ./reports)")
+    report.add_argument("--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH)")
+    report.add_argument("--no-data-docs", action="store_true", help="skip GX Data Docs")
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 

@@ -55,7 +55,9 @@ def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     model (each dbt invocation costs ~2.5 s of start-up here)."""
     failed_checks = 0
     for event in dbt.cli(["build"], context=context).stream():
-        if isinstance(event, (Output, AssetMaterialization)):
+        if isinstance(event, Output):
+            print(f"  dbt: built {event.output_name}", flush=True)
+        elif isinstance(event, AssetMaterialization):
             print(f"  dbt: built {event.asset_key.to_user_string()}", flush=True)
         elif isinstance(event, AssetCheckResult) and not event.passed:
             failed_checks += 1

@@ -1,0 +1,204 @@
+"""The one adapter between Great Expectations 1.x and DuckDB: a GX context with a SQL
+datasource over `duckdb_engine`, validation that stays inside the warehouse, and the line
+between an expectation that *crashed* and data that *failed*.
+
+Why an adapter at all: DuckDB is not on GX's list of SQL backends. Through `duckdb_engine`
+GX builds the right SQL, but every metric query errors with "list index out of range" because
+GX opens a new connection per query, and a DuckDB file connection that is closed and reopened
+loses GX's temporary batch tables. GX already keeps one persisted connection for sqlite and
+SQL Server (`_PERSISTED_CONNECTION_DIALECTS`, GX issues #10738 and #11579); registering the
+duckdb dialect there is the whole fix. It touches a private GX name, so GX is pinned exactly
+(1.24.1) and tests/test_expectations_adapter.py proves the fix on a real DuckDB file: when an
+upgrade moves the name, `install_duckdb_support` raises instead of validating wrongly.
+
+Why crash detection: GX reports an expectation whose SQL failed as `success=False` without
+raising. Reported as failing data, a typo in a query would show RevOps violations that do not
+exist. `validate` raises `CrashedExpectationError` on the first crashed expectation instead.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# No usage analytics leave the machine from a validation run.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx
+import great_expectations.execution_engine.sqlalchemy_execution_engine as gx_sql_engine
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core.expectation_validation_result import (
+    ExpectationValidationResult,
+)
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.datasource.fluent.interfaces import TestConnectionError
+
+logger = logging.getLogger(__name__)
+
+DATASOURCE_NAME = "revops_warehouse"
+# Up to this many violating rows come back per expectation: enough for a handful of example
+# ids in the report, small enough that a 5% breach of 2M leads is not pulled into Python.
+MAX_EXAMPLE_ROWS = 20
+
+
+class CrashedExpectationError(RuntimeError):
+    """An expectation could not be evaluated (SQL error, unsupported dialect, missing table):
+    its `success=False` says nothing about the data."""
+
+
+class _DuckdbDialect(str, enum.Enum):
+    # GX compares dialect names with a str-valued enum (`dialect.value`, `name in tuple`).
+    DUCKDB = "duckdb"
+
+
+def install_duckdb_support() -> None:
+    """Make GX keep one persisted connection for the duckdb dialect (idempotent)."""
+    dialects = getattr(gx_sql_engine, "_PERSISTED_CONNECTION_DIALECTS", None)
+    if not isinstance(dialects, tuple):
+        raise RuntimeError(  # noqa: TRY004 - GX moved, not a caller's wrong type
+            "great_expectations.execution_engine.sqlalchemy_execution_engine no longer has "
+            "_PERSISTED_CONNECTION_DIALECTS: the DuckDB adapter (expectations/adapter.py) must be "
+            f"revisited for GX {gx.__version__}"
+        )
+    if _DuckdbDialect.DUCKDB not in dialects:
+        gx_sql_engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckdbDialect.DUCKDB)
+
+
+@dataclass
+class Warehouse:
+    """A GX context bound to one DuckDB file through one SQL datasource."""
+
+    context: Any
+    datasource: Any
+    database: Path
+
+    def table_batch(self, schema: str, table: str) -> Any:
+        """Return the whole-table batch definition of `schema.table`, creating its asset once."""
+        asset_name = f"{schema}.{table}"
+        try:
+            asset = self.datasource.get_asset(asset_name)
+        except LookupError:
+            try:
+                asset = self.datasource.add_table_asset(
+                    name=asset_name, table_name=table, schema_name=schema)
+            except TestConnectionError as error:
+                raise CrashedExpectationError(
+                    f"cannot validate {schema}.{table} in {self.database}: the relation does not "
+                    f"exist or cannot be read ({error})"
+                ) from error
+        try:
+            return asset.get_batch_definition("whole_table")
+        except KeyError:
+            return asset.add_batch_definition_whole_table("whole_table")
+
+    def relation_exists(self, schema: str, table: str) -> bool:
+        """Return whether `schema.table` exists (a mart may not be built yet)."""
+        rows = self.scalar(
+            "select count(*) from information_schema.tables "
+            f"where table_schema = '{schema}' and table_name = '{table}'"
+        )
+        return bool(rows)
+
+    def scalar(self, sql: str) -> Any:
+        """Run one query on GX's own persisted connection and return the first value."""
+        import sqlalchemy as sa
+
+        engine = self.datasource.get_execution_engine()
+        with engine.get_connection() as connection:
+            return connection.execute(sa.text(sql)).fetchone()[0]
+
+    def validate(self, suite: gx.ExpectationSuite, schema: str, table: str,
+                 id_column: str | None = None) -> ExpectationSuiteValidationResult:
+        """Validate `suite` against `schema.table` in DuckDB and return GX's result.
+
+        Raises CrashedExpectationError naming the expectation when one could not run.
+        """
+        suite = self.context.suites.add_or_update(suite)
+        validation = gx.ValidationDefinition(
+            name=f"{suite.name}__on__{schema}.{table}",
+            data=self.table_batch(schema, table),
+            suite=suite,
+        )
+        validation = self.context.validation_definitions.add_or_update(validation)
+        result_format: dict[str, Any] = {
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": MAX_EXAMPLE_ROWS,
+        }
+        if id_column:
+            result_format["unexpected_index_column_names"] = [id_column]
+        result = validation.run(result_format=result_format)
+        raise_for_crashes(result.results)
+        return result
+
+    def close(self) -> None:
+        """Close GX's persisted connection and every pooled one, releasing the DuckDB file."""
+        execution_engine = self.datasource.get_execution_engine()
+        connection = getattr(execution_engine, "_connection", None)
+        if connection is not None:
+            connection.close()
+            execution_engine._connection = None
+        execution_engine.engine.dispose()
+        self.datasource.get_engine().dispose()
+
+
+def raise_for_crashes(results: Iterable[ExpectationValidationResult]) -> None:
+    """Raise CrashedExpectationError for the first result GX marks as raised_exception."""
+    for result in results:
+        info = result.exception_info or {}
+        # GX nests exception_info per metric when a metric failed, flat otherwise.
+        entries = [info] if "raised_exception" in info else list(info.values())
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("raised_exception"):
+                config = result.expectation_config
+                meta = (config.meta or {}) if config else {}
+                raise CrashedExpectationError(
+                    f"expectation {meta.get('name') or (config.type if config else '?')} "
+                    f"crashed instead of evaluating the data: {entry.get('exception_message')}"
+                )
+
+
+def connect(database: Path, gx_project_dir: Path | None = None) -> Warehouse:
+    """Return a Warehouse for the DuckDB file `database` (opened read-only).
+
+    With `gx_project_dir`, the GX context is a file context kept in `<gx_project_dir>/gx/`, so
+    results are stored and Data Docs built; without it, an ephemeral context (Dagster checks,
+    most tests).
+    """
+    install_duckdb_support()
+    database = Path(database).resolve()
+    if not database.exists():
+        raise FileNotFoundError(f"DuckDB warehouse {database} does not exist")
+    if gx_project_dir is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        gx_project_dir.mkdir(parents=True, exist_ok=True)
+        context = gx.get_context(mode="file", project_root_dir=str(gx_project_dir))
+    # A progress bar per validation (40 of them) would bury the pipeline's own log lines.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    if DATASOURCE_NAME in {datasource.name for datasource in context.data_sources.all().values()}:
+        context.data_sources.delete(DATASOURCE_NAME)
+    # Read-only: validation never writes, and other processes may read the file meanwhile.
+    # DuckDB refuses a second connection with another configuration (duckdb_engine sets a
+    # user agent) inside one process: run dbt in its own process before validating.
+    datasource = context.data_sources.add_sql(
+        name=DATASOURCE_NAME,
+        connection_string=f"duckdb:///{database}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    return Warehouse(context=context, datasource=datasource, database=database)
+
+
+@contextmanager
+def warehouse(database: Path, gx_project_dir: Path | None = None):
+    """Context manager around `connect` that releases the DuckDB file on exit."""
+    bound = connect(database, gx_project_dir)
+    try:
+        yield bound
+    finally:
+        bound.close()

@@ -1,0 +1,123 @@
+{#- The data-driven model's input: how often a journey stepped from one state to the next.
+    One row per (from_state, to_state) with its count.
+
+    A journey is one person's attribution-eligible touches (fct_touchpoints), as a channel
+    path: converting when the person reached an opportunity (fct_lead_lifecycle.opportunity_at),
+    the path then being their touches in the var attribution.lookback_days before it; otherwise
+    their touches in the same number of days up to their last touch. Repeats of the same
+    channel in a row are one step (webinar, webinar, email -> webinar, email): a self-loop
+    changes no removal effect and only slows the solve. States: 'start', the channels,
+    and the absorbing 'conversion' and 'null' (left without converting). -#}
+{%- set lookback_days = var('attribution')['lookback_days'] -%}
+
+with
+
+touchpoints as (
+
+    select * from {{ ref('fct_touchpoints') }}
+    where is_attribution_eligible
+        and person_id is not null
+
+),
+
+lifecycles as (
+
+    select * from {{ ref('fct_lead_lifecycle') }}
+
+),
+
+person_ends as (
+
+    select
+        touchpoints.person_id,
+        lifecycles.opportunity_at,
+        coalesce(lifecycles.opportunity_at, max(touchpoints.touched_at)) as journey_ends_at,
+        lifecycles.opportunity_at is not null as is_converting
+    from touchpoints
+    left join lifecycles
+        on touchpoints.person_id = lifecycles.person_id
+    group by
+        touchpoints.person_id,
+        lifecycles.opportunity_at
+
+),
+
+journey_touches as (
+
+    select
+        touchpoints.person_id,
+        touchpoints.touchpoint_id,
+        touchpoints.touched_at,
+        touchpoints.channel,
+        person_ends.is_converting,
+        lag(touchpoints.channel) over (
+            partition by touchpoints.person_id
+            order by touchpoints.touched_at, touchpoints.touchpoint_id
+        ) as previous_channel
+    from touchpoints
+    inner join person_ends
+        on touchpoints.person_id = person_ends.person_id
+    where touchpoints.touched_at <= person_ends.journey_ends_at
+        and touchpoints.touched_at >= {{ dbt.dateadd('day', -1 * lookback_days, 'person_ends.journey_ends_at') }}
+
+),
+
+journey_steps as (
+
+    select
+        person_id,
+        channel,
+        is_converting,
+        row_number() over (
+            partition by person_id
+            order by touched_at, touchpoint_id
+        ) as step_number,
+        count(*) over (partition by person_id) as step_count
+    from journey_touches
+    where previous_channel is null
+        or previous_channel <> channel
+
+),
+
+transitions as (
+
+    select
+        'start' as from_state,
+        channel as to_state
+    from journey_steps
+    where step_number = 1
+
+    union all
+
+    select
+        journey_steps.channel as from_state,
+        next_steps.channel as to_state
+    from journey_steps
+    inner join journey_steps as next_steps
+        on journey_steps.person_id = next_steps.person_id
+        and journey_steps.step_number + 1 = next_steps.step_number
+
+    union all
+
+    select
+        channel as from_state,
+        case when is_converting then 'conversion' else 'null' end as to_state
+    from journey_steps
+    where step_number = step_count
+
+),
+
+final as (
+
+    select
+        from_state,
+        to_state,
+        count(*) as transition_count
+    from transitions
+    group by
+        from_state,
+        to_state
+
+)
+
+select * from final

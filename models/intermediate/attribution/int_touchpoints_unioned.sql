@@ -1,0 +1,172 @@
+{#- Every touch a person or an account made, from the three systems that record one, before
+    any identity resolution. Each keeps the record id it was filed under (lead or contact).
+
+      map_activity     MAP activities whose type counts as a touch (def_activity_types):
+                       email opens do not (mail privacy proxies inflate them); the MAP's
+                       `sales_touch` rows do not either, being the MAP's synced copy of the
+                       CRM tasks below (723 of 739 matched a task on the same day in the demo
+                       data).
+      campaign_member  CRM campaign memberships with a response (has_responded), dated by
+                       first_responded_date, kept only when the MAP recorded no counted
+                       activity of the same record in the campaign's program that day: the
+                       MAP writes most responses itself (3,822 of 3,913 in the demo data),
+                       and one response must not be two touches.
+      crm_task         CRM tasks of the types in var sales_touch_task_types (calls, emails):
+                       the sales touches, flagged and kept apart from marketing credit.
+
+    touchpoint_id is the source's id behind a source prefix, so ids never collide across
+    sources and sort the same on every engine (ties on timestamp are broken by it). -#}
+{%- set sales_touch_task_types = var('sales_touch_task_types') -%}
+
+with
+
+activities as (
+
+    select * from {{ ref('stg_map__activities') }}
+
+),
+
+activity_types as (
+
+    select * from {{ ref('def_activity_types') }}
+
+),
+
+programs as (
+
+    select * from {{ ref('stg_map__programs') }}
+
+),
+
+campaign_members as (
+
+    select * from {{ ref('stg_crm__campaign_members') }}
+    where not is_deleted
+        and has_responded
+        and first_responded_date is not null
+
+),
+
+tasks as (
+
+    select * from {{ ref('stg_crm__tasks') }}
+    where not is_deleted
+
+),
+
+counted_activities as (
+
+    select activities.*
+    from activities
+    inner join activity_types
+        on activities.activity_type = activity_types.activity_type
+    where activity_types.counts_as_touch
+
+),
+
+activity_touches as (
+
+    select
+        {{ dbt.concat(["'map-'", 'counted_activities.activity_id']) }} as touchpoint_id,
+        'map_activity' as touch_source,
+        counted_activities.activity_id as source_record_id,
+        counted_activities.lead_id,
+        counted_activities.contact_id,
+        counted_activities.account_id as source_account_id,
+        counted_activities.activity_type,
+        counted_activities.activity_at as touched_at,
+        counted_activities.program_id,
+        programs.campaign_id,
+        -- The link's own tags first; a touch without tags (a form on our site) takes its program's.
+        coalesce(counted_activities.utm_source, programs.utm_source) as utm_source,
+        coalesce(counted_activities.utm_medium, programs.utm_medium) as utm_medium,
+        coalesce(counted_activities.utm_campaign, programs.utm_campaign) as utm_campaign,
+        false as is_sales_touch
+    from counted_activities
+    left join programs
+        on counted_activities.program_id = programs.program_id
+
+),
+
+-- A membership recorded by the MAP as well: same record, same program, same day.
+members_recorded_by_map as (
+
+    select distinct
+        campaign_members.campaign_member_id
+    from campaign_members
+    inner join programs
+        on campaign_members.campaign_id = programs.campaign_id
+    inner join counted_activities
+        on programs.program_id = counted_activities.program_id
+        and cast(counted_activities.activity_at as date) = campaign_members.first_responded_date
+        and (
+            campaign_members.lead_id = counted_activities.lead_id
+            or campaign_members.contact_id = counted_activities.contact_id
+        )
+
+),
+
+member_touches as (
+
+    select
+        {{ dbt.concat(["'cmp-'", 'campaign_members.campaign_member_id']) }} as touchpoint_id,
+        'campaign_member' as touch_source,
+        campaign_members.campaign_member_id as source_record_id,
+        campaign_members.lead_id,
+        campaign_members.contact_id,
+        cast(null as {{ dbt.type_string() }}) as source_account_id,
+        'campaign_response' as activity_type,
+        cast(campaign_members.first_responded_date as {{ dbt.type_timestamp() }}) as touched_at,
+        programs.program_id,
+        campaign_members.campaign_id,
+        programs.utm_source,
+        programs.utm_medium,
+        programs.utm_campaign,
+        false as is_sales_touch
+    from campaign_members
+    left join programs
+        on campaign_members.campaign_id = programs.campaign_id
+    left join members_recorded_by_map
+        on campaign_members.campaign_member_id = members_recorded_by_map.campaign_member_id
+    where members_recorded_by_map.campaign_member_id is null
+
+),
+
+task_touches as (
+
+    select
+        {{ dbt.concat(["'task-'", 'tasks.task_id']) }} as touchpoint_id,
+        'crm_task' as touch_source,
+        tasks.task_id as source_record_id,
+        -- WhoId holds a lead (00Q) or a contact (003): the key prefix says which.
+        case when substr(tasks.lead_or_contact_id, 1, 3) = '00Q' then tasks.lead_or_contact_id end as lead_id,
+        case when substr(tasks.lead_or_contact_id, 1, 3) = '003' then tasks.lead_or_contact_id end as contact_id,
+        cast(null as {{ dbt.type_string() }}) as source_account_id,
+        'sales_touch' as activity_type,
+        coalesce(tasks.completed_at, tasks.created_at) as touched_at,
+        cast(null as {{ dbt.type_string() }}) as program_id,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        true as is_sales_touch
+    from tasks
+    where tasks.task_type in (
+        {%- for task_type in sales_touch_task_types %}
+        '{{ task_type }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+
+),
+
+final as (
+
+    select * from activity_touches
+    union all
+    select * from member_touches
+    union all
+    select * from task_touches
+
+)
+
+select * from final

@@ -1,0 +1,217 @@
+{#- Which marketing touches an opportunity can count as influence. A touch is an activity
+    whose type counts as a touch and is not a sales activity (def_activity_types), made by one
+    of the opportunity's people within var attribution.lookback_days (180: the agreed
+    attribution window) before the opportunity was created, the creation moment included.
+
+    The opportunity's people come from identity resolution (int_person_records_resolved,
+    dim_people), so a touch of any lead or contact record of a person counts. Strongest link
+    first; a touch found through two links keeps the first:
+      1 contact_role    the person of a contact in a live contact role of the opportunity
+      2 account_person  a person whose account (dim_people) is the opportunity's account
+      3 account         an activity the marketing platform itself files under the account -#}
+{%- set lookback_days = var('attribution')['lookback_days'] -%}
+
+with
+
+opportunities as (
+
+    select * from {{ ref('stg_crm__opportunities') }}
+    where not is_deleted
+
+),
+
+contact_roles as (
+
+    select * from {{ ref('stg_crm__opportunity_contact_roles') }}
+    where not is_deleted
+
+),
+
+person_records as (
+
+    select * from {{ ref('int_person_records_resolved') }}
+
+),
+
+people as (
+
+    select * from {{ ref('dim_people') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('stg_map__activities') }}
+
+),
+
+activity_types as (
+
+    select * from {{ ref('def_activity_types') }}
+
+),
+
+opportunity_windows as (
+
+    select
+        opportunity_id,
+        account_id,
+        created_at as opportunity_created_at,
+        {{ dbt.dateadd('day', -1 * lookback_days, 'created_at') }} as lookback_starts_at
+    from opportunities
+
+),
+
+marketing_touches as (
+
+    select
+        activities.activity_id,
+        activities.lead_id,
+        activities.contact_id,
+        activities.account_id,
+        activities.program_id,
+        activities.activity_type,
+        activities.activity_at
+    from activities
+    inner join activity_types
+        on activities.activity_type = activity_types.activity_type
+    where activity_types.counts_as_touch
+        and activity_types.activity_category <> 'sales'
+
+),
+
+opportunity_people as (
+
+    select
+        contact_roles.opportunity_id,
+        person_records.person_id,
+        'contact_role' as linked_by,
+        1 as link_priority
+    from contact_roles
+    inner join person_records
+        on contact_roles.contact_id = person_records.contact_id
+        and person_records.record_type = 'contact'
+
+    union all
+
+    select
+        opportunity_windows.opportunity_id,
+        people.person_id,
+        'account_person' as linked_by,
+        2 as link_priority
+    from opportunity_windows
+    inner join people
+        on opportunity_windows.account_id = people.account_id
+
+),
+
+-- Every lead and contact record of those people: a touch of any of them is the person's.
+opportunity_records as (
+
+    select
+        opportunity_people.opportunity_id,
+        person_records.lead_id,
+        person_records.contact_id,
+        opportunity_people.linked_by,
+        opportunity_people.link_priority
+    from opportunity_people
+    inner join person_records
+        on opportunity_people.person_id = person_records.person_id
+
+),
+
+touches_by_lead as (
+
+    select
+        opportunity_records.opportunity_id,
+        marketing_touches.activity_id,
+        opportunity_records.linked_by,
+        opportunity_records.link_priority
+    from opportunity_records
+    inner join marketing_touches
+        on opportunity_records.lead_id = marketing_touches.lead_id
+
+),
+
+touches_by_contact as (
+
+    select
+        opportunity_records.opportunity_id,
+        marketing_touches.activity_id,
+        opportunity_records.linked_by,
+        opportunity_records.link_priority
+    from opportunity_records
+    inner join marketing_touches
+        on opportunity_records.contact_id = marketing_touches.contact_id
+
+),
+
+touches_by_account as (
+
+    select
+        opportunity_windows.opportunity_id,
+        marketing_touches.activity_id,
+        'account' as linked_by,
+        3 as link_priority
+    from opportunity_windows
+    inner join marketing_touches
+        on opportunity_windows.account_id = marketing_touches.account_id
+
+),
+
+linked_touches as (
+
+    select * from touches_by_lead
+    union all
+    select * from touches_by_contact
+    union all
+    select * from touches_by_account
+
+),
+
+touches_in_window as (
+
+    select
+        linked_touches.opportunity_id,
+        linked_touches.activity_id,
+        linked_touches.linked_by,
+        marketing_touches.lead_id,
+        marketing_touches.contact_id,
+        marketing_touches.program_id,
+        marketing_touches.activity_type,
+        marketing_touches.activity_at,
+        opportunity_windows.opportunity_created_at,
+        row_number() over (
+            partition by linked_touches.opportunity_id, linked_touches.activity_id
+            order by linked_touches.link_priority
+        ) as link_rank
+    from linked_touches
+    inner join opportunity_windows
+        on linked_touches.opportunity_id = opportunity_windows.opportunity_id
+    inner join marketing_touches
+        on linked_touches.activity_id = marketing_touches.activity_id
+    where marketing_touches.activity_at >= opportunity_windows.lookback_starts_at
+        and marketing_touches.activity_at <= opportunity_windows.opportunity_created_at
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['opportunity_id', "'-'", 'activity_id']) }} as opportunity_touch_id,
+        opportunity_id,
+        activity_id,
+        linked_by,
+        lead_id,
+        contact_id,
+        program_id,
+        activity_type,
+        activity_at,
+        cast({{ dbt.datediff('activity_at', 'opportunity_created_at', 'day') }} as {{ dbt.type_int() }})
+            as days_before_opportunity
+    from touches_in_window
+    where link_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Asset checks defined outside dbt: the Great Expectations suites (quality.py)."""

@@ -1,0 +1,1 @@
+"""Attribution helpers kept outside dbt: the exact Markov-chain solve (markov.py)."""
