@@ -8,6 +8,9 @@ unrounded doubles, rounded to the cent once, must be equal.
 """
 
 import csv
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -316,3 +319,24 @@ def test_nothing_converting_gives_every_channel_zero_weight() -> None:
 def test_a_reserved_state_name_as_a_channel_is_refused() -> None:
     with pytest.raises(ValueError, match="reserved"):
         transition_counts_from_paths([(["conversion"], True)])
+
+
+def test_the_quality_check_on_attribution_credits_runs_on_the_real_mart_and_passes(
+    build: Build, tmp_path: Path,
+) -> None:
+    # dbt ran in this process and still holds the DuckDB file: validate a copy of it, from a
+    # fresh process.
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(build.database.read_bytes())
+    code = (
+        "import json, sys\n"
+        "from expectations.run import run_suites\n"
+        "run = run_suites(sys.argv[1], only=['marts.fct_attribution.block'])\n"
+        "print(json.dumps(run.by_name()['attribution_credits_sum_to_one'].as_dict()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(copy)], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "passed", outcome
+    assert outcome["scope_count"] > 0  # it really checked opportunity x model pairs

@@ -68,10 +68,10 @@ def rules(definitions: Definitions) -> list[Rule]:
         Rule("marts", "fct_attribution", gxe.UnexpectedRowsExpectation(
             unexpected_rows_query="""
                 select opportunity_id || ' ' || attribution_model as record_id,
-                    sum(credit) as credit_sum
+                    sum(attribution_credit) as credit_sum
                 from {batch}
                 group by opportunity_id, attribution_model
-                having abs(sum(credit) - 1) > 1e-6
+                having abs(sum(attribution_credit) - 1) > 1e-6
             """,
             description="Attribution credits of an opportunity sum to 1 in every model.",
             meta=meta("attribution_credits_sum_to_one", "pipeline", "block",
@@ -80,5 +80,5 @@ def rules(definitions: Definitions) -> list[Rule]:
                       "opportunity credits that sum to 1.",
                       scope_sql=("select count(*) from (select distinct opportunity_id, "
                                  "attribution_model from {batch}) as pairs")),
-        ), requires_columns=("opportunity_id", "attribution_model", "credit")),
+        ), requires_columns=("opportunity_id", "attribution_model", "attribution_credit")),
     ]
