@@ -171,9 +171,13 @@ def connect(database: Path, gx_project_dir: Path | None = None) -> Warehouse:
     most tests).
     """
     install_duckdb_support()
-    database = Path(database).resolve()
-    if not database.exists():
-        raise FileNotFoundError(f"DuckDB warehouse {database} does not exist")
+    # A PostgreSQL connection string (`postgresql://...`) validates the same suites there:
+    # GX supports PostgreSQL natively, so no persisted connection or read-only flag is needed.
+    is_postgres = str(database).startswith(("postgresql://", "postgresql+psycopg2://"))
+    if not is_postgres:
+        database = Path(database).resolve()
+        if not database.exists():
+            raise FileNotFoundError(f"DuckDB warehouse {database} does not exist")
     if gx_project_dir is None:
         context = gx.get_context(mode="ephemeral")
     else:
@@ -186,11 +190,16 @@ def connect(database: Path, gx_project_dir: Path | None = None) -> Warehouse:
     # Read-only: validation never writes, and other processes may read the file meanwhile.
     # DuckDB refuses a second connection with another configuration (duckdb_engine sets a
     # user agent) inside one process: run dbt in its own process before validating.
-    datasource = context.data_sources.add_sql(
-        name=DATASOURCE_NAME,
-        connection_string=f"duckdb:///{database}",
-        kwargs={"connect_args": {"read_only": True}},
-    )
+    if is_postgres:
+        datasource = context.data_sources.add_postgres(
+            name=DATASOURCE_NAME, connection_string=str(database)
+        )
+    else:
+        datasource = context.data_sources.add_sql(
+            name=DATASOURCE_NAME,
+            connection_string=f"duckdb:///{database}",
+            kwargs={"connect_args": {"read_only": True}},
+        )
     return Warehouse(context=context, datasource=datasource, database=database)
 
 

@@ -3,7 +3,9 @@
     revops generate   write a realistic demo dataset into the landing folder
     revops ingest     load the landing files into the raw schema (no Dagster)
     revops run        materialise every Dagster asset in-process: ingestion -> dbt build -> checks
+    revops status     what was loaded when, row counts, last check results, the BI copy
     revops dev        start the Dagster UI on the same definitions
+    revops dashboard  write the alignment dashboard (static HTML site) from the warehouse
 """
 
 import argparse
@@ -48,6 +50,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_all(select=args.select, say=_say)
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from revops.status import print_status
+
+    return print_status(say=_say)
+
+
 def _cmd_dev(args: argparse.Namespace) -> int:
     from revops.runner import dagster_home
 
@@ -87,6 +95,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from revops.dashboard.site import build_dashboard
+
+    out_dir = Path(args.out).resolve() if args.out else paths.reports_dir() / "dashboard"
+    database = Path(args.database).resolve() if args.database else paths.duckdb_path()
+    manifest = Path(args.semantic_manifest).resolve() if args.semantic_manifest else None
+    result = build_dashboard(out_dir, database, semantic_manifest=manifest)
+    _say(f"wrote {result.chart_count} charts to {result.index_path} and the definitions to "
+         f"{result.metrics_path} ({result.seconds:.1f}s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revops", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--select", help="Dagster asset selection, e.g. 'key:raw/*' or 'group:staging'")
     run.set_defaults(handler=_cmd_run)
 
+    status = commands.add_parser(
+        "status", help="what was loaded when, row counts, the last run's checks, the BI copy")
+    status.set_defaults(handler=_cmd_status)
+
     dev = commands.add_parser("dev", help="start the Dagster UI")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(handler=_cmd_dev)
@@ -123,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH)")
     report.add_argument("--no-data-docs", action="store_true", help="skip GX Data Docs")
     report.set_defaults(handler=_cmd_report)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="write the alignment dashboard (static HTML, readable offline)")
+    dashboard.add_argument("--out", help="output folder (default: $REVOPS_REPORTS_DIR/dashboard)")
+    dashboard.add_argument("--database", help="DuckDB file (default: $REVOPS_DUCKDB_PATH)")
+    dashboard.add_argument("--semantic-manifest",
+                           help="semantic_manifest.json to plan from (default: run dbt parse)")
+    dashboard.set_defaults(handler=_cmd_dashboard)
     return parser
 
 
@@ -130,7 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "leads", None) is not None and not 100 <= args.leads <= 2_000_000:
         build_parser().error(f"--leads must be between 100 and 2,000,000, got {args.leads}")
-    return args.handler(args)
+    from revops.ingest.locking import WarehouseLockedError
+
+    try:
+        return args.handler(args)
+    except WarehouseLockedError as error:
+        # An expected operating condition, not a bug: the message says who and what to do.
+        print(f"revops {args.command}: {error}", file=sys.stderr, flush=True)
+        return 75  # EX_TEMPFAIL: try again later
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ DBT_PROJECT_FILE = PROJECT_DIR / "dbt_project.yml"
 # folder, so a new seed cannot be added without a loader (and a place in the document).
 SEED_NAMES: tuple[str, ...] = (
     "def_activity_types",
+    "def_allowed_stage_skips",
     "def_attribution_presets",
     "def_channel_mapping",
     "def_currency_rates",
@@ -143,6 +144,15 @@ class LifecycleStage:
     order: int
     name: str
     is_exit: bool
+    definition: str
+
+
+@dataclass(frozen=True)
+class AllowedStageSkip:
+    """A lifecycle stage a lead may reach from `from_stage` without the stages between."""
+
+    from_stage: str
+    to_stage: str
     definition: str
 
 
@@ -361,6 +371,7 @@ class Definitions:
     activity_types: tuple[ActivityType, ...] = ()
     attribution_presets: tuple[AttributionPreset, ...] = ()
     channel_mappings: tuple[ChannelMapping, ...] = ()
+    allowed_stage_skips: tuple[AllowedStageSkip, ...] = ()
     settings: Settings | None = None
     # sha256 over the seed files and the definition vars: the document version.
     fingerprint: str = ""
@@ -440,6 +451,27 @@ def _icp_versions(definitions_dir: Path) -> tuple[IcpVersion, ...]:
 
 
 @cache
+def _allowed_stage_skips(definitions_dir: Path, stages) -> tuple[AllowedStageSkip, ...]:
+    """def_allowed_stage_skips, each pair checked: both stages exist, neither is an exit, and
+    the second comes more than one step after the first (else nothing is skipped)."""
+    order = {stage.code: stage.order for stage in stages if not stage.is_exit}
+    skips = []
+    for row in _seed_rows("def_allowed_stage_skips", definitions_dir):
+        skip = AllowedStageSkip(row.text("from_stage"), row.text("to_stage"), row.text("definition"))
+        for name in ("from_stage", "to_stage"):
+            if getattr(skip, name) not in order:
+                raise ValueError(
+                    f"{row.path}, line {row.line}, field {name!r}: {getattr(skip, name)!r} is not "
+                    f"a non-exit stage of def_lifecycle_stages ({', '.join(order)})"
+                )
+        if order[skip.to_stage] <= order[skip.from_stage] + 1:
+            raise ValueError(
+                f"{row.path}, line {row.line}: {skip.from_stage} -> {skip.to_stage} skips no stage"
+            )
+        skips.append(skip)
+    return tuple(skips)
+
+
 def load(definitions_dir: Path = DEFINITIONS_DIR,
          dbt_project_file: Path = DBT_PROJECT_FILE) -> Definitions:
     """Parse every definitions seed and the definition vars of dbt_project.yml.
@@ -562,6 +594,7 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
         )
         for row in _seed_rows("def_channel_mapping", definitions_dir)
     )
+    skips = _allowed_stage_skips(definitions_dir, stages)
     block = read_project_vars(dbt_project_file)
     settings = _settings(block, dbt_project_file)
     seed_files = [definitions_dir / f"{name}.csv" for name in SEED_NAMES]
@@ -590,6 +623,7 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
         activity_types=activity_types,
         attribution_presets=presets,
         channel_mappings=channels,
+        allowed_stage_skips=skips,
         settings=settings,
         fingerprint=fingerprint_of(seed_files, settings.raw),
         source_files=(*seed_files, dbt_project_file),

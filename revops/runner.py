@@ -7,11 +7,13 @@ writing process, so the local run executes in-process: ingestion, one `dbt build
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from revops import paths
+from revops.status import write_last_run
 
 _SUMMARY_SCHEMAS = ("raw", "staging", "intermediate", "marts")
 
@@ -20,7 +22,10 @@ def dagster_home() -> Path:
     """A project-local DAGSTER_HOME, so `revops run` history shows up in `revops dev`."""
     home = Path(os.environ.get("DAGSTER_HOME", paths.PROJECT_DIR / ".dagster_home")).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch(exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        # Offline machines and CI: no usage-statistics calls, no banner in every run.
+        settings.write_text("telemetry:\n  enabled: false\n")
     return home
 
 
@@ -47,13 +52,14 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
     os.environ.setdefault("REVOPS_DUCKDB_PATH", str(paths.duckdb_path()))
     paths.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    started_at = datetime.now(UTC).replace(tzinfo=None)
 
     say("[1/3] parsing the dbt project")
     from orchestration.project import ensure_manifest
 
     ensure_manifest(force=True)
 
-    say("[2/3] materialising assets in-process (ingestion -> dbt build -> checks)")
+    say("[2/3] materialising assets in-process (ingestion -> dbt build -> checks -> BI copy)")
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
@@ -76,7 +82,11 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
     say("[3/3] summary")
     checks = result.get_asset_check_evaluations()
     failed_checks = [check for check in checks if not check.passed]
-    counts = table_row_counts(paths.duckdb_path())
+    try:
+        counts = table_row_counts(paths.duckdb_path())
+    except duckdb.Error as error:  # e.g. locked by a process the failed run left behind
+        say(f"  row counts unavailable: {error}")
+        counts = {}
     for relation, rows in counts.items():
         if relation.startswith(("marts.", "raw.")):
             say(f"  {relation:<45} {rows:>12,} rows")
@@ -89,11 +99,31 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
     say(f"  quarantined rows: {quarantined:,} (table raw._quarantine)")
     say(f"  warehouse: {paths.duckdb_path()}")
     say(f"  reports:   {paths.reports_dir()}")
+    from revops.publish import bi_path
+
+    say(f"  BI copy:   {bi_path()}")
     elapsed = time.perf_counter() - started
+    failed_steps = [
+        f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+        for event in result.all_events if event.is_step_failure
+    ]
+    write_last_run({
+        "run_id": result.run_id,
+        "selection": select,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+        "seconds": elapsed,
+        "success": result.success,
+        "checks": [
+            {"asset": check.asset_key.to_user_string(), "check": check.check_name,
+             "passed": check.passed, "severity": check.severity.value}
+            for check in checks
+        ],
+        "failed_steps": failed_steps,
+    })
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                say(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}")
+        for step in failed_steps:
+            say(f"  step failed: {step}")
         say(f"run FAILED after {elapsed:.1f}s")
         return 1
     say(f"run succeeded in {elapsed:.1f}s")

@@ -334,7 +334,7 @@ def test_the_quality_check_on_attribution_credits_runs_on_the_real_mart_and_pass
         "run = run_suites(sys.argv[1], only=['marts.fct_attribution.block'])\n"
         "print(json.dumps(run.by_name()['attribution_credits_sum_to_one'].as_dict()))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(copy)], cwd=PROJECT_DIR,
+    done = subprocess.run([sys.executable, "-c", code, str(copy)], check=False, cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     outcome = json.loads(done.stdout.strip().splitlines()[-1])

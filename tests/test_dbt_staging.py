@@ -68,7 +68,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     database = create_raw_fixture(work_dir / "revops.duckdb", rows_per_table=3)
     append_stale_version_of_lead_0(database)
     # Seeds too: the picklist tests compare staging values with the definitions seeds.
-    result = run_dbt(["build", "--select", "definitions", "source:*+"], database, work_dir)
+    result = run_dbt(
+        ["build", "--select", "resource_type:seed", "source:*+"], database, work_dir
+    )
     manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
     return Build(result, database, manifest)
 

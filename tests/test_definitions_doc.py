@@ -74,6 +74,7 @@ def test_python_has_a_loader_for_every_definitions_seed(definitions: Definitions
     assert set(SEED_NAMES) == on_disk
     loaded = {
         "def_activity_types": definitions.activity_types,
+        "def_allowed_stage_skips": definitions.allowed_stage_skips,
         "def_attribution_presets": definitions.attribution_presets,
         "def_channel_mapping": definitions.channel_mappings,
         "def_currency_rates": definitions.currency_rates,

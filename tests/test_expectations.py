@@ -214,7 +214,7 @@ def test_a_changed_sla_hour_changes_the_suite_and_the_result(
     changed = load(seeds, project_file)
     name = "sla_first_touch__smb__2024.1"
     rule = {rule.name: rule for rule in all_rules(changed)}[name]
-    assert "to_seconds(36)" in rule.expectation.unexpected_rows_query
+    assert "interval '36 seconds'" in rule.expectation.unexpected_rows_query
 
     after = run_suites(clean.database, changed, only=["marts.fct_handoffs.warn"]).by_name()
     assert clean.run.by_name()[name].unexpected_count == 0

@@ -1,13 +1,15 @@
 """The Dagster definitions load, connect ingestion to dbt, and run end to end in-process."""
 
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from revops.contract import OBJECTS
 
@@ -26,7 +28,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def _python(code: str, env: dict[str, str]) -> str:
     """Run code in a fresh interpreter: the definitions read their paths at import time."""
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT_DIR,
+    done = subprocess.run(check=False, args=[sys.executable, "-c", code], env=env, cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     return done.stdout
@@ -54,34 +56,126 @@ def test_definitions_have_one_raw_asset_per_contract_table_upstream_of_staging(t
     assert any(check.startswith("staging/stg_crm__leads:") for check in graph["checks"])
 
 
-def test_generate_then_run_materialises_everything_in_process(tmp_path):
+def _canonical(value):
+    if isinstance(value, float):
+        return 0.0 if abs(value) < 1e-6 else float(f"{value:.9g}")
+    return value
+
+
+def _mart_hashes(database: Path) -> dict[str, str]:
+    """{table: sha256 of its sorted rows} for every table in schema marts. Doubles are rounded
+    to 9 significant digits, and below 1e-6 to 0: DuckDB's parallel sums may differ in the last
+    bits between runs, and a difference of two such sums that should cancel (a model's credit
+    minus the same credit from the model in force) then comes out as 0 or as ~1e-12."""
+    hashes = {}
+    with duckdb.connect(str(database), read_only=True) as connection:
+        tables = [row[0] for row in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by 1").fetchall()]
+        for table in tables:
+            rows = connection.execute(f'select * from marts."{table}"').fetchall()
+            canonical = sorted(repr(tuple(_canonical(value) for value in row)) for row in rows)
+            hashes[table] = hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+    return hashes
+
+
+def _start_run(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`revops run` in its own process group (so a kill takes dbt down with it)."""
+    return subprocess.Popen([sys.executable, "-m", "revops.cli", "run"], env=env, cwd=PROJECT_DIR,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def _query_bi_copy(path: Path) -> tuple[str, int]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        run_id = connection.execute("select run_id from main._published").fetchone()[0]
+        tables = connection.execute("select count(*) from information_schema.tables "
+                                    "where table_schema = 'marts'").fetchone()[0]
+    return run_id, tables
+
+
+def test_run_publishes_a_bi_copy_readers_can_query_during_the_run_and_a_killed_rerun_matches(
+        tmp_path):
+    """One test, three runs of the same 600-lead landing folder (~2.5 min): a BI reader queries
+    the published copy throughout run 1; run 2 is killed in the middle of the dbt build and
+    must leave the published copy untouched; run 3 must then rebuild marts identical, row for
+    row, to the uninterrupted run 1."""
+    from revops.publish import publish
+
     env = _env(tmp_path)
     revops = [sys.executable, "-m", "revops.cli"]
-    generated = subprocess.run([*revops, "generate", "--leads", "600", "--seed", "3"], env=env,
+    generated = subprocess.run(check=False, args=[*revops, "generate", "--leads", "600", "--seed", "3"], env=env,
                                cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert generated.returncode == 0, generated.stderr[-4000:]
 
-    ran = subprocess.run([*revops, "run"], env=env, cwd=PROJECT_DIR, capture_output=True,
-                         text=True, timeout=600)
-    assert ran.returncode == 0, (ran.stdout + ran.stderr)[-6000:]
-    assert "run succeeded" in ran.stdout
-    assert "[1/3]" in ran.stdout and "summary" in ran.stdout  # progress per step
+    # A copy published by an earlier run, so a reader has something to open from the start.
+    database = tmp_path / "warehouse" / "revops.duckdb"
+    bi_copy = tmp_path / "warehouse" / "bi" / "revops_bi.duckdb"
+    previous = tmp_path / "previous.duckdb"
+    with duckdb.connect(str(previous)) as connection:
+        connection.execute("create schema marts; create table marts.fct_touchpoints as select 1 as x")
+    publish(previous, bi_copy, run_id="previous")
+
+    # Run 1, uninterrupted, with a BI reader polling the published copy the whole time.
+    run = _start_run(env, tmp_path / "run1.log")
+    reads, read_errors, working_file_locked = 0, [], 0
+    while run.poll() is None:
+        try:
+            _query_bi_copy(bi_copy)
+            reads += 1
+        except duckdb.Error as error:  # any failure here is what BI users would see
+            read_errors.append(str(error))
+        try:
+            duckdb.connect(str(database), read_only=True).close()
+        except duckdb.Error:
+            working_file_locked += 1
+        time.sleep(0.2)
+    output = (tmp_path / "run1.log").read_text()
+    assert run.returncode == 0, output[-6000:]
+    assert "run succeeded" in output
+    assert "[1/3]" in output and "summary" in output  # progress per step
+    assert read_errors == [] and reads >= 20, (reads, read_errors[:3])
+    run_id, mart_tables = _query_bi_copy(bi_copy)
+    assert run_id != "previous" and mart_tables > 5  # the run published its own marts
 
     manifest = json.loads((tmp_path / "landing" / "_manifest.json").read_text())
-    database = tmp_path / "warehouse" / "revops.duckdb"
     with duckdb.connect(str(database), read_only=True) as connection:
         leads = connection.execute("select count(*) from raw.crm_lead").fetchone()[0]
         staged = connection.execute("select count(*) from staging.stg_crm__leads").fetchone()[0]
-        marts = connection.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts'"
-        ).fetchone()[0]
     assert leads == manifest["row_counts"]["crm_lead"]
     assert staged == leads
-    assert marts > 0
+    uninterrupted = _mart_hashes(database)
+    assert len(uninterrupted) == mart_tables
+
+    status = subprocess.run(check=False, args=[*revops, "status"], env=env, cwd=PROJECT_DIR, capture_output=True,
+                            text=True, timeout=120)
+    assert status.returncode == 0, status.stderr[-4000:]
+    assert "14 files" in status.stdout and "last run: succeeded" in status.stdout
+    assert "marts.fct_touchpoints" in status.stdout and str(bi_copy) in status.stdout
+
+    # Run 2: killed (SIGKILL, dbt included) as soon as the dbt build has written a mart.
+    published_bytes = bi_copy.read_bytes()
+    log = tmp_path / "run2.log"
+    run = _start_run(env, log)
+    deadline = time.monotonic() + 300
+    while "dbt: built marts" not in log.read_text():
+        assert run.poll() is None, log.read_text()[-4000:]
+        assert time.monotonic() < deadline, "the dbt build never reached the marts"
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait(timeout=60)
+    assert "run succeeded" not in log.read_text()
+    assert bi_copy.read_bytes() == published_bytes  # readers still see run 1's marts
+
+    # Run 3 resumes cleanly and rebuilds the same marts.
+    rerun = subprocess.run(check=False, args=[*revops, "run"], env=env, cwd=PROJECT_DIR, capture_output=True,
+                           text=True, timeout=600)
+    assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-6000:]
+    assert _mart_hashes(database) == uninterrupted
 
 
 def test_the_leads_option_rejects_sizes_outside_the_documented_range(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "revops.cli", "generate", "--leads", "5"],
+    done = subprocess.run(check=False, args=[sys.executable, "-m", "revops.cli", "generate", "--leads", "5"],
                           env=_env(tmp_path), cwd=PROJECT_DIR, capture_output=True, text=True)
     assert done.returncode == 2
     assert "--leads must be between 100 and 2,000,000" in done.stderr

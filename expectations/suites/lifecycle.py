@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import great_expectations.expectations as gxe
 
-from expectations.suites import Rule, meta
+from expectations.suites import Rule, meta, sql_list, sql_text
 from revops.definitions import Definitions
 
 # The deviation kind the generator plants for one pair of stages (its MQL row arrives after
@@ -47,6 +47,7 @@ def rules(definitions: Definitions) -> list[Rule]:
                       scope_sql=(f"select count(distinct lead_id) from ({firsts}) as stage_entries "
                                  f"where earlier_at is not null and later_at is not null")),
         )))
+    built.append(_allowed_skips_rule(definitions))
     rejected = next((stage for stage in definitions.stages if stage.code == "rejected"), None)
     if rejected is not None:
         sentence = (f"Skipped stages are only the allowed ones: {rejected.definition} A lead is "
@@ -68,3 +69,32 @@ def rules(definitions: Definitions) -> list[Rule]:
                       scope_sql="select count(*) from {batch} where stage_code = 'rejected'"),
         )))
     return built
+
+
+def _allowed_skips_rule(definitions: Definitions) -> Rule:
+    """A forward stage entered more than one step after the furthest stage reached before it
+    (fct_lifecycle_events.skipped_stage_count > 0) must be a pair of def_allowed_stage_skips.
+    Stage codes and pairs are written into the SQL as quoted literals."""
+    forward = [stage for stage in definitions.stages if not stage.is_exit]
+    allowed = [f"{skip.from_stage}>{skip.to_stage}" for skip in definitions.allowed_stage_skips]
+    from_stage = "case stage_order - skipped_stage_count - 1 " + " ".join(
+        f"when {int(stage.order)} then {sql_text(stage.code)}" for stage in forward) + " end"
+    listed = "; ".join(f"{skip.from_stage} to {skip.to_stage} ({skip.definition.rstrip('.')})"
+                       for skip in definitions.allowed_stage_skips) or "none"
+    sentence = f"Skipped stages are only the allowed ones: {listed}."
+    skips = f"""
+        select lifecycle_event_id, lead_id, stage_code, {from_stage} as from_stage
+        from {{batch}}
+        where skipped_stage_count > 0
+    """
+    allowed_sql = sql_list(allowed) if allowed else "''"
+    return Rule("marts", "fct_lifecycle_events", gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=f"""
+            select lifecycle_event_id as record_id, lead_id, from_stage, stage_code as to_stage
+            from ({skips}) as skipped
+            where coalesce(from_stage, '?') || '>' || stage_code not in ({allowed_sql})
+        """,
+        description=sentence,
+        meta=meta("stage_skips_are_allowed", "lifecycle", "warn", sentence,
+                  scope_sql=f"select count(*) from ({skips}) as skipped"),
+    ))

@@ -49,7 +49,9 @@ def rules(definitions: Definitions) -> list[Rule]:
                     marts.amount as marts_amount, crm.amount as crm_amount
                 from (
                     select count(*) as opportunity_count, coalesce(sum(amount), 0) as amount
-                    from {{batch}}
+                    -- GX leaves the batch unaliased in a query with a join; PostgreSQL 15
+                    -- requires an alias on every subquery in FROM.
+                    from {{batch}} as opportunities
                 ) as marts
                 cross join (
                     select count(*) as opportunity_count, coalesce(sum(amount), 0) as amount

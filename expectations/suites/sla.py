@@ -21,7 +21,7 @@ def rules(definitions: Definitions) -> list[Rule]:
         scope = (f"segment_code = '{sla.segment_code}' and "
                  + in_force("mql_at", sla.effective_from, sla.effective_to))
         seconds = round(sla.hours_to_first_touch * 3600)
-        late = f"(first_touch_at is null or first_touch_at > mql_at + to_seconds({seconds}))"
+        late = f"(first_touch_at is null or first_touch_at > mql_at + interval '{seconds} seconds')"
         version = f"{sla.segment_code}__{sla.version}"
         in_force_text = window(sla.effective_from, sla.effective_to)
         hours = f"{sla.hours_to_first_touch:g}"

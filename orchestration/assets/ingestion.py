@@ -6,9 +6,30 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from revops.contract import BY_TABLE
+from revops.contract import BY_TABLE, OBJECTS
 from revops.ingest import IngestReport, build_pipeline, build_source
 from revops.paths import duckdb_path, landing_dir
+
+
+def landing_key(table: str) -> AssetKey:
+    """The key of the landing-folder asset a raw table is loaded from."""
+    return AssetKey(["landing", table])
+
+
+# The export folders are not built by this project (the CRM and MAP export jobs write them):
+# external assets, so the graph starts at the files and the UI shows where each raw table
+# comes from. The landing sensor (sensors.py) watches the same folders.
+LANDING_FOLDERS = [
+    AssetSpec(
+        key=landing_key(spec.table),
+        group_name="landing",
+        description=f"Export files in landing/{spec.landing_path}/ ({spec.description})",
+        owners=["team:revops"],
+        kinds={"csv", "parquet"},
+    )
+    for spec in OBJECTS
+]
+
 
 def _progress(message: str) -> None:
     print(f"  ingest: {message}", flush=True)
@@ -29,7 +50,7 @@ class RawTableTranslator(DagsterDltTranslator):
         )
         return spec.replace_attributes(
             key=AssetKey(["raw", table]),
-            deps=[],
+            deps=[landing_key(table)] if contract else [],
             group_name="raw",
             description=description,
             owners=["team:data-platform"],

@@ -8,14 +8,22 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    Failure,
     Output,
+    RetryRequested,
 )
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from orchestration.project import revops_dbt_project
+from orchestration.retries import MAX_RETRIES, backoff_seconds, is_transient
 
 # Layer folders under models/ become Dagster groups; seeds hold the shared definitions.
-_LAYERS = ("staging", "intermediate", "marts")
+_LAYERS = ("staging", "intermediate", "marts", "semantic")
 
 
 class RevopsDbtTranslator(DagsterDbtTranslator):
@@ -52,16 +60,46 @@ class RevopsDbtTranslator(DagsterDbtTranslator):
 )
 def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """Seeds, models and their tests in one `dbt build`: one process start instead of one per
-    model (each dbt invocation costs ~2.5 s of start-up here)."""
+    model (each dbt invocation costs ~2.5 s of start-up here). A build that fails for a
+    transient cause (a held DuckDB lock, a killed dbt process) is retried with backoff; a
+    failing test or SQL error is not (see orchestration/retries.py)."""
     failed_checks = 0
-    for event in dbt.cli(["build"], context=context).stream():
-        if isinstance(event, Output):
-            print(f"  dbt: built {event.output_name}", flush=True)
-        elif isinstance(event, AssetMaterialization):
-            print(f"  dbt: built {event.asset_key.to_user_string()}", flush=True)
-        elif isinstance(event, AssetCheckResult) and not event.passed:
-            failed_checks += 1
-            print(f"  dbt: check failed {event.asset_key.to_user_string()}: {event.check_name}",
-                  flush=True)
-        yield event
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    try:
+        for event in invocation.stream():
+            if isinstance(event, Output):
+                print(f"  dbt: built {event.output_name}", flush=True)
+            elif isinstance(event, AssetMaterialization):
+                print(f"  dbt: built {event.asset_key.to_user_string()}", flush=True)
+            elif isinstance(event, AssetCheckResult) and not event.passed:
+                failed_checks += 1
+                print(f"  dbt: check failed {event.asset_key.to_user_string()}: "
+                      f"{event.check_name}", flush=True)
+            yield event
+    except BaseException:
+        # An error while reading dbt's events (or an interrupt) must not leave dbt running:
+        # it would keep the warehouse's write lock after the step has failed.
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            invocation.process.wait(timeout=60)
+        raise
     print(f"  dbt: build finished, {failed_checks} failed check(s)", flush=True)
+    if invocation.is_successful():
+        return
+    error = invocation.get_error()
+    message = f"{error}\n{_run_result_messages(invocation)}"
+    if is_transient(message, invocation.process.returncode) and context.retry_number < MAX_RETRIES:
+        wait = backoff_seconds(context.retry_number)
+        print(f"  dbt: transient failure, retrying in {wait:.0f}s", flush=True)
+        raise RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from error
+    raise error or Failure(description=f"dbt build failed (exit code {invocation.process.returncode})")
+
+
+def _run_result_messages(invocation) -> str:
+    """The error messages dbt wrote to run_results.json ('' when it wrote none)."""
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # noqa: BLE001 - a killed dbt writes no run_results.json at all
+        return ""
+    return "\n".join(str(result.get("message") or "") for result in results
+                     if result.get("status") in ("error", "fail"))

@@ -14,7 +14,13 @@ from revops.ingest.errors import (
     LandingFileError,
     MissingColumnError,
 )
-from revops.ingest.pipeline import DATASET_NAME, PIPELINE_NAME, build_pipeline, run_ingestion
+from revops.ingest.pipeline import (
+    DATASET_NAME,
+    PIPELINE_NAME,
+    build_pipeline,
+    postgres_url_from_env,
+    run_ingestion,
+)
 from revops.ingest.report import IngestReport, TableReport
 from revops.ingest.source import SOURCE_NAME, build_source
 from revops.ingest.tables import LEDGER_TABLE, QUARANTINE_TABLE
@@ -34,5 +40,6 @@ __all__ = [
     "build_pipeline",
     "build_source",
     "pipelines_dir",
+    "postgres_url_from_env",
     "run_ingestion",
 ]

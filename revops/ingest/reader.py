@@ -31,6 +31,7 @@ import pyarrow as pa
 from revops.contract import ObjectSpec
 from revops.ingest.csv_lines import record_texts, scan_record_lines
 from revops.ingest.files import Header, LandingFile, iter_csv_bytes
+from revops.ingest.parsing import SourceFormats, formats_for, hint_sql, parse_sql
 from revops.ingest.tables import QUARANTINE_SCHEMA, duckdb_type, key_not_null
 
 # RFC 4180 exports (Salesforce Data Loader, Bulk API, connector dumps): comma, double quote,
@@ -40,6 +41,10 @@ _CSV_OPTIONS = (
     "auto_detect = false, header = true, delim = ',', quote = '\"', escape = '\"', "
     "strict_mode = true, store_rejects = true, encoding = 'utf-8'"
 )
+# Fivetran connector columns: the soft-delete flag (read as is_deleted when the file has no
+# IsDeleted) and history mode's flag of the current version of a record.
+_FIVETRAN_DELETED = "_fivetran_deleted"
+_FIVETRAN_ACTIVE = "_fivetran_active"
 # Longest value quoted back in a quarantine reason.
 _REASON_VALUE_CHARS = 200
 
@@ -50,26 +55,6 @@ def _ident(name: str) -> str:
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-# Text -> type. `v` is the trimmed value, NULL when empty. Each returns NULL when `v` does not
-# parse, which is how a bad value is told from a missing one.
-_PARSE_TEXT = {
-    # '250' and '250.0' are 250; '250.5' is refused rather than rounded.
-    "bigint": "CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+(\\.0*)?') "
-    "THEN try_cast(split_part({v}, '.', 1) AS BIGINT) END",
-    # Plain decimal or exponent notation; 'nan', 'inf' and '1,234.5' are refused.
-    "double": "CASE WHEN regexp_full_match({v}, '[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?') "
-    "THEN try_cast({v} AS DOUBLE) END",
-    # true/false/t/f/yes/no/1/0 in any case.
-    "boolean": "try_cast({v} AS BOOLEAN)",
-    # '2024-01-22T20:36:47.000+0000', '...Z', '2024-01-22 20:36:47' (taken as UTC), a bare
-    # date (midnight UTC). The connection's TimeZone is UTC, so the cast to TIMESTAMP yields
-    # UTC wall-clock time. The digit test refuses 'infinity' and 'epoch'.
-    "timestamp": "CASE WHEN left({v}, 1) BETWEEN '0' AND '9' "
-    "THEN try_cast(try_cast({v} AS TIMESTAMPTZ) AS TIMESTAMP) END",
-    "date": "CASE WHEN left({v}, 1) BETWEEN '0' AND '9' THEN try_cast({v} AS DATE) END",
-}
 
 
 @dataclass
@@ -98,8 +83,11 @@ class FileReader:
         loaded_at: datetime,
         load_id: str,
         temp_dir: Path | None = None,
+        formats: SourceFormats | None = None,
     ):
         self.file = file
+        # How this source writes dates and money (landing_formats.yml); see parsing.py.
+        self.formats = formats if formats is not None else formats_for(spec)
         self.spec = spec
         self.header = header
         self.loaded_at = loaded_at
@@ -291,25 +279,32 @@ class FileReader:
         for position, (name, kind) in enumerate(self.spec.columns.items()):
             column = _ident(name)
             raw_alias = _ident(f"__raw_{position}")
-            source_type = source_types.get(name)
+            # A Fivetran connector flags soft deletes in _fivetran_deleted instead of IsDeleted.
+            source_name = name
+            if name == "is_deleted" and name not in source_types:
+                source_name = _FIVETRAN_DELETED if _FIVETRAN_DELETED in source_types else name
+            source_type = source_types.get(source_name)
+            source_column = f"src.{_ident(source_name)}"
             if source_type is None:
                 inner.append(f"CAST(NULL AS {duckdb_type(kind)}) AS {column}")
             elif kind == "text":
-                inner.append(f"CAST(src.{column} AS VARCHAR) AS {column}")  # no-op for text
+                inner.append(f"CAST({source_column} AS VARCHAR) AS {column}")  # no-op for text
             else:
                 if source_type == "VARCHAR":
-                    raw_value = f"nullif(trim(src.{column}), '')"
-                    typed = _PARSE_TEXT[kind].format(v=raw_value)
+                    raw_value = f"nullif(trim({source_column}), '')"
+                    typed = parse_sql(kind, raw_value, self.formats)
+                    hint = hint_sql(kind, raw_alias, self.formats)
                 else:
-                    raw_value = f"src.{column}"
-                    typed = f"try_cast(src.{column} AS {duckdb_type(kind)})"
+                    raw_value = source_column
+                    typed = f"try_cast({source_column} AS {duckdb_type(kind)})"
+                    hint = "''"
                 inner += [f"{raw_value} AS {raw_alias}", f"{typed} AS {column}"]
                 raw_aliases[name] = raw_alias
                 shown = f"left(CAST({raw_alias} AS VARCHAR), {_REASON_VALUE_CHARS})"
                 checks.append(
                     f"CASE WHEN {raw_alias} IS NOT NULL AND {column} IS NULL THEN "
                     f"{{'column_name': {_lit(name)}, 'error_type': 'bad_value', "
-                    f"'reason': 'column {name}: ''' || {shown} || ''' is not a valid {kind}'}} END"
+                    f"'reason': 'column {name}: ''' || {shown} || ''' is not a valid {kind}' || {hint}}} END"
                 )
             outer.append(column)
         for name in self.extras:
@@ -345,12 +340,19 @@ class FileReader:
         bad = self._scalar("SELECT count(*) FROM typed WHERE len(__errors) > 0")
         self.counts.rows_quarantined += bad
         self.counts.rows_valid = self.counts.rows_read - self.counts.rows_quarantined
+        # History mode (Fivetran): one row per version of a record, _fivetran_active true on
+        # the current one. Only that one loads; the others count as skipped, and a record with
+        # no active row (deleted in history mode) loads nothing.
+        inactive = ""
+        if _FIVETRAN_ACTIVE in self.extras:
+            active = _ident(_FIVETRAN_ACTIVE)
+            inactive = f"AND coalesce(try_cast(trim({active}) AS BOOLEAN), true)"
         # Latest version per key; two lines with the same version: the later line wins.
         self.con.execute(
             f"""
             CREATE TEMP TABLE good AS
             SELECT * EXCLUDE (__errors) FROM typed
-            WHERE len(__errors) = 0
+            WHERE len(__errors) = 0 {inactive}
             QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {version} DESC, __line DESC) = 1
             """
         )

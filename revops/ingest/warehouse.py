@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from revops.contract import ObjectSpec
+from revops.ingest.locking import connect_when_free
 from revops.ingest.tables import LEDGER_TABLE
 
 DATASET = "raw"
@@ -28,7 +29,8 @@ class LedgerEntry:
 def _connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection | None:
     if not duckdb_path.exists():
         return None
-    return duckdb.connect(str(duckdb_path))
+    # Another process may hold the file for a moment (a dbt step): wait, bounded, then say who.
+    return connect_when_free(duckdb_path)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:

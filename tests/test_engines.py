@@ -1,0 +1,406 @@
+"""The same dbt project on DuckDB and on a real PostgreSQL server, from the same generated data.
+
+~1,000 demo leads are generated once, ingested by the real dlt pipeline into a DuckDB file and
+into a throw-away PostgreSQL database, and `dbt build` (seeds, every model, unit and data
+tests) runs on both. Every mart must then agree: the same columns, row count, key values,
+numeric totals to the cent, true-counts of booleans, distinct counts of text and the range of
+every date. The GX suites must find the same on both.
+
+The PostgreSQL server comes from scripts/postgres.sh (installs the `postgresql` package if
+missing, starts a cluster on localhost, creates role and database; idempotent), so `make test`
+alone works on a fresh machine where the script may use apt.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg2
+import pytest
+
+from revops.generate import generate
+from revops.ingest import run_ingestion
+from revops.paths import PROJECT_DIR
+
+LEADS = 1_000
+SEED = 7
+POSTGRES_SCRIPT = Path(PROJECT_DIR) / "scripts" / "postgres.sh"
+PG_SETTINGS = {
+    "REVOPS_PG_HOST": os.environ.get("REVOPS_PG_HOST", "localhost"),
+    "REVOPS_PG_PORT": os.environ.get("REVOPS_PG_PORT", "5432"),
+    "REVOPS_PG_USER": os.environ.get("REVOPS_PG_USER", "revops"),
+    "REVOPS_PG_PASSWORD": os.environ.get("REVOPS_PG_PASSWORD", "revops"),
+}
+# Sums are compared to the cent: amounts are money, attribution credit sums to whole
+# opportunities, and durations are in hours or days with at most a few decimals.
+CENT = 0.005
+
+Query = Callable[[str], list[tuple]]
+
+
+# ---- comparing two builds ------------------------------------------------------------------
+
+
+def column_kind(data_type: str) -> str:
+    """'number', 'boolean', 'temporal' or 'text' for an information_schema data type of DuckDB,
+    PostgreSQL or Spark."""
+    data_type = data_type.lower()
+    if data_type.startswith(("bool",)):
+        return "boolean"
+    if data_type.startswith(("date", "timestamp", "time")):
+        return "temporal"
+    numeric = ("int", "bigint", "smallint", "tinyint", "hugeint", "decimal", "numeric", "double")
+    if data_type.startswith((*numeric, "real", "float")):
+        return "number"
+    return "text"
+
+
+def mart_profile(query: Query, table: str, columns: dict[str, str], keys: list[str]) -> dict:
+    """What two engines must agree on for one table: row count; per column its non-null
+    count and, by kind, the sum rounded to the cent (numbers), the true count (booleans),
+    min and max (dates and timestamps) or the distinct count (text); and the sorted values of
+    each key column."""
+    measures = ["count(*)"]
+    for column, kind in sorted(columns.items()):
+        quoted = f'"{column}"'
+        measures.append(f"count({quoted})")
+        if kind == "number":
+            measures.append(f"sum(cast({quoted} as double precision))")
+        elif kind == "boolean":
+            measures.append(f"sum(case when {quoted} then 1 else 0 end)")
+        elif kind == "temporal":
+            measures.append(f"cast(min({quoted}) as varchar(32))")
+            measures.append(f"cast(max({quoted}) as varchar(32))")
+        else:
+            measures.append(f"count(distinct {quoted})")
+    (row,) = query(f"select {', '.join(measures)} from marts.{table}")
+    values = iter(row)
+    profile: dict[str, Any] = {"rows": next(values)}
+    for column, kind in sorted(columns.items()):
+        profile[f"{column}: non-null"] = next(values)
+        if kind == "number":
+            total = next(values)
+            # Not rounded here: two sums either side of x.xx5 would round a cent apart.
+            profile[f"{column}: sum"] = None if total is None else float(total)
+        elif kind == "boolean":
+            profile[f"{column}: true"] = next(values)
+        elif kind == "temporal":
+            # PostgreSQL prints a timestamp with a space, DuckDB too; only trailing zeros of
+            # fractional seconds could differ, so compare the first 19 characters.
+            profile[f"{column}: min"] = (next(values) or "")[:19]
+            profile[f"{column}: max"] = (next(values) or "")[:19]
+        else:
+            profile[f"{column}: distinct"] = next(values)
+    for key in keys:
+        profile[f"{key}: values"] = sorted(
+            str(value) for (value,) in query(f'select "{key}" from marts.{table}')
+        )
+    return profile
+
+
+def profile_differences(expected: dict, actual: dict) -> list[str]:
+    """Human-readable differences between two mart profiles; sums may differ by less than half
+    a cent (floating-point sums added in a different order differ in the last bits)."""
+    differences = []
+    for name in sorted(expected.keys() | actual.keys()):
+        left, right = expected.get(name), actual.get(name)
+        if (
+            name.endswith(": sum")
+            and left is not None
+            and right is not None
+            and abs(left - right) < CENT
+        ):
+            continue
+        if left != right:
+            shown = (
+                f"{len(set(left) ^ set(right))} values differ"
+                if isinstance(left, list) and isinstance(right, list)
+                else f"{left!r} != {right!r}"
+            )
+            differences.append(f"{name}: {shown}")
+    return differences
+
+
+def mart_keys(manifest_path: Path) -> dict[str, list[str]]:
+    """Each mart's key columns: the columns it declares `unique` in its YAML."""
+    manifest = json.loads(manifest_path.read_text())
+    models = {
+        unique_id: node["name"]
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
+    keys: dict[str, list[str]] = {name: [] for name in models.values()}
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        model = node.get("attached_node")
+        if metadata.get("name") == "unique" and model in models:
+            keys[models[model]].append(node["column_name"])
+    return {name: sorted(set(columns)) for name, columns in keys.items()}
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """One `dbt build` in a child process: its exit code, output and run_results.json nodes."""
+
+    returncode: int
+    output: str
+    results: list[dict]
+
+    @property
+    def success(self) -> bool:
+        return self.returncode == 0
+
+    def failures(self) -> dict[str, str]:
+        """Nodes that errored or failed with dbt's message; dbt's output when none ran."""
+        failed = {
+            node["unique_id"]: node["message"]
+            for node in self.results
+            if node["status"] in ("error", "fail")
+        }
+        return failed or ({} if self.success else {"dbt": self.output[-3000:]})
+
+    def passed(self) -> set[str]:
+        return {node["unique_id"] for node in self.results if node["status"] in PASSED}
+
+
+PASSED = ("success", "pass", "warn")
+
+
+def run_dbt(args: list[str], target: str, env: dict[str, str], work_dir: Path) -> DbtRun:
+    """Run dbt on `target` with `env` set, target and logs under `work_dir`. In a child process:
+    dbt-duckdb keeps its connection open in the process that ran it, and GX (read-only) and
+    a second process could then not open the file."""
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target", target,
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command,
+        env={**os.environ, **env},
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    run_results = work_dir / "target" / "run_results.json"
+    results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
+    return DbtRun(done.returncode, done.stdout + done.stderr, results)
+
+
+# ---- the two warehouses --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Builds:
+    landing: Path
+    duckdb_path: Path
+    duckdb_dir: Path
+    duckdb_build: DbtRun
+    pg_env: dict[str, str]
+    postgres_dir: Path
+    postgres_build: DbtRun
+
+
+def pg_connect(env: dict[str, str], dbname: str):
+    return psycopg2.connect(
+        host=env["REVOPS_PG_HOST"],
+        port=int(env["REVOPS_PG_PORT"]),
+        user=env["REVOPS_PG_USER"],
+        password=env["REVOPS_PG_PASSWORD"],
+        dbname=dbname,
+        connect_timeout=10,
+    )
+
+
+@pytest.fixture(scope="module")
+def postgres_database() -> Iterator[dict[str, str]]:
+    """A started local server and a new, empty database on it, dropped afterwards; yields the
+    environment the `postgres` dbt target and the ingestion read."""
+    started = subprocess.run(
+        ["bash", str(POSTGRES_SCRIPT)], check=False, capture_output=True, text=True
+    )
+    assert started.returncode == 0, f"{POSTGRES_SCRIPT} failed:\n{started.stderr[-3000:]}"
+    dbname = f"revops_test_{uuid.uuid4().hex[:12]}"
+    admin = pg_connect(PG_SETTINGS, "postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'create database "{dbname}"')
+    try:
+        yield {**PG_SETTINGS, "REVOPS_PG_DBNAME": dbname}
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{dbname}" with (force)')
+        admin.close()
+
+
+def postgres_url(env: dict[str, str]) -> str:
+    return (
+        f"postgresql://{env['REVOPS_PG_USER']}:{env['REVOPS_PG_PASSWORD']}@"
+        f"{env['REVOPS_PG_HOST']}:{env['REVOPS_PG_PORT']}/{env['REVOPS_PG_DBNAME']}"
+    )
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory, postgres_database: dict[str, str]) -> Builds:
+    work_dir = tmp_path_factory.mktemp("engines")
+    landing = work_dir / "landing"
+    generate(landing, leads=LEADS, seed=SEED)
+
+    duckdb_path = work_dir / "revops.duckdb"
+    run_ingestion(landing, duckdb_path).raise_for_errors()
+    duckdb_dir = work_dir / "duckdb"
+    duckdb_build = run_dbt(
+        ["build"], "duckdb", {"REVOPS_DUCKDB_PATH": str(duckdb_path)}, duckdb_dir
+    )
+
+    # The DuckDB path only places dlt's working folder: it is never created, so the ingestion
+    # reads every file (see run_ingestion).
+    run_ingestion(
+        landing, work_dir / "postgres-state.duckdb", postgres=postgres_url(postgres_database)
+    ).raise_for_errors()
+    postgres_dir = work_dir / "postgres"
+    postgres_build = run_dbt(["build"], "postgres", postgres_database, postgres_dir)
+    return Builds(
+        landing,
+        duckdb_path,
+        duckdb_dir,
+        duckdb_build,
+        postgres_database,
+        postgres_dir,
+        postgres_build,
+    )
+
+
+def duckdb_columns(database: Path) -> dict[str, dict[str, str]]:
+    with duckdb.connect(str(database)) as connection:
+        rows = connection.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts'"
+        ).fetchall()
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        tables.setdefault(table, {})[column] = column_kind(data_type)
+    return tables
+
+
+# ---- the tests -----------------------------------------------------------------------------
+
+
+def test_every_model_and_every_dbt_test_passes_on_duckdb_and_on_postgres(builds: Builds) -> None:
+    assert builds.duckdb_build.success, builds.duckdb_build.failures()
+    assert builds.postgres_build.success, builds.postgres_build.failures()
+    assert builds.duckdb_build.passed() == builds.postgres_build.passed()
+    assert any(unique_id.startswith("unit_test.") for unique_id in builds.postgres_build.passed())
+
+
+def test_every_mart_has_the_same_rows_keys_and_totals_on_postgres_as_on_duckdb(
+    builds: Builds,
+) -> None:
+    keys = mart_keys(builds.duckdb_dir / "target" / "manifest.json")
+    tables = duckdb_columns(builds.duckdb_path)
+    marts = sorted(set(keys) & set(tables))
+    assert {"fct_opportunities", "fct_attribution", "metrics_funnel", "dim_people"} <= set(marts)
+
+    with duckdb.connect(str(builds.duckdb_path)) as duck:
+        expected = {
+            mart: mart_profile(
+                lambda sql: duck.execute(sql).fetchall(), mart, tables[mart], keys[mart]
+            )
+            for mart in marts
+        }
+    postgres = pg_connect(builds.pg_env, builds.pg_env["REVOPS_PG_DBNAME"])
+    try:
+        with postgres.cursor() as cursor:
+
+            def pg_query(sql: str) -> list[tuple]:
+                cursor.execute(sql)
+                return cursor.fetchall()
+
+            cursor.execute(
+                "select table_name, column_name from information_schema.columns "
+                "where table_schema = 'marts'"
+            )
+            pg_tables: dict[str, set[str]] = {}
+            for table, column in cursor.fetchall():
+                pg_tables.setdefault(table, set()).add(column)
+            actual = {
+                mart: mart_profile(pg_query, mart, tables[mart], keys[mart])
+                for mart in marts
+                if mart in pg_tables
+            }
+    finally:
+        postgres.close()
+
+    assert {mart: set(tables[mart]) for mart in marts} == {
+        mart: pg_tables.get(mart, set()) for mart in marts
+    }
+    differences = {
+        mart: found
+        for mart in marts
+        if (found := profile_differences(expected[mart], actual[mart]))
+    }
+    assert not differences, json.dumps(differences, indent=1)
+    # The comparison compares something: real rows, money and keys.
+    assert expected["fct_opportunities"]["rows"] > 50
+    assert all(keys[mart] for mart in marts), {mart: keys[mart] for mart in marts}
+
+
+SUITE_SUMMARY = """
+import json, pathlib, sys
+from expectations.run import run_suites
+where = sys.argv[1]
+run = run_suites(where if where.startswith("postgresql://") else pathlib.Path(where))
+print(json.dumps({o.name: [o.status, o.unexpected_count, o.scope_count] for o in run.outcomes}))
+"""
+
+
+def suite_summary(where: str) -> dict[str, list]:
+    """Every GX expectation's status, unexpected count and scope count on a DuckDB file or a
+    PostgreSQL URL. In a child process: GX's read-only DuckDB connection cannot open a file
+    this process (dbt) already has open with another configuration."""
+    done = subprocess.run(
+        [sys.executable, "-c", SUITE_SUMMARY, where],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_every_quality_expectation_finds_the_same_on_postgres_as_on_duckdb(
+    builds: Builds,
+) -> None:
+    on_duckdb = suite_summary(str(builds.duckdb_path))
+    on_postgres = suite_summary(postgres_url(builds.pg_env))
+    assert on_postgres == on_duckdb
+    # The demo data plants deviations: some expectations fail, so counts are compared too.
+    assert len(on_duckdb) > 50
+    assert any(status == "failed" for status, _, _ in on_duckdb.values())
+
+
+def test_the_comparison_notices_a_total_that_is_a_cent_off() -> None:
+    expected = {"rows": 2, "amount: sum": 100.00, "id: values": ["a", "b"]}
+    assert profile_differences(expected, {**expected, "amount: sum": 100.004}) == []
+    assert profile_differences(expected, {**expected, "amount: sum": 100.01}) == [
+        "amount: sum: 100.0 != 100.01"
+    ]
+    assert profile_differences(expected, {**expected, "amount: sum": 99.99}) == [
+        "amount: sum: 100.0 != 99.99"
+    ]
+    assert profile_differences(expected, {**expected, "id: values": ["a", "c"]}) == [
+        "id: values: 2 values differ"
+    ]
