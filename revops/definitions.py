@@ -41,6 +41,7 @@ SEED_NAMES: tuple[str, ...] = (
     "def_rejection_reasons",
     "def_routing_rules",
     "def_segments",
+    "def_sql_criteria",
 )
 
 # Vars of the `revops:` block that configure the pipeline rather than define the business
@@ -164,6 +165,17 @@ class MqlCriteria:
     effective_to: date | None
     min_score: int
     requires_qualifying_action: bool
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class SqlCriteria:
+    segment_code: str
+    version: str
+    effective_from: date
+    effective_to: date | None
+    requires_icp_title_fit: bool
+    requires_account_link: bool
     definition: str = ""
 
 
@@ -372,6 +384,7 @@ class Definitions:
     attribution_presets: tuple[AttributionPreset, ...] = ()
     channel_mappings: tuple[ChannelMapping, ...] = ()
     allowed_stage_skips: tuple[AllowedStageSkip, ...] = ()
+    sql_criteria: tuple[SqlCriteria, ...] = ()
     settings: Settings | None = None
     # sha256 over the seed files and the definition vars: the document version.
     fingerprint: str = ""
@@ -388,6 +401,10 @@ class Definitions:
     def mql_criteria_on(self, segment_code: str, on: date) -> MqlCriteria:
         """Return the MQL criteria version in force for a segment on a date."""
         return _in_force(self.mql_criteria, segment_code, on)
+
+    def sql_criteria_on(self, segment_code: str, on: date) -> SqlCriteria:
+        """Return the SQL criteria version in force for a segment on a date."""
+        return _in_force(self.sql_criteria, segment_code, on)
 
     def sla_on(self, segment_code: str, on: date) -> HandoffSla:
         """Return the handoff SLA version in force for a segment on a date."""
@@ -503,6 +520,18 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
         )
         for row in _seed_rows("def_mql_criteria", definitions_dir)
     )
+    sql_criteria = tuple(
+        SqlCriteria(
+            segment_code=row.text("segment_code"),
+            version=row.text("criteria_version"),
+            effective_from=row.parsed("effective_from", date.fromisoformat),
+            effective_to=row.parsed("effective_to", date.fromisoformat, required=False),
+            requires_icp_title_fit=row.parsed("requires_icp_title_fit", _boolean),
+            requires_account_link=row.parsed("requires_account_link", _boolean),
+            definition=row.text("definition"),
+        )
+        for row in _seed_rows("def_sql_criteria", definitions_dir)
+    )
     slas = tuple(
         HandoffSla(
             segment_code=row.text("segment_code"),
@@ -601,6 +630,7 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
     return Definitions(
         segments=segments,
         mql_criteria=criteria,
+        sql_criteria=sql_criteria,
         handoff_sla=slas,
         qualifying_actions=frozenset(
             activity.activity_type for activity in activity_types if activity.is_qualifying_action

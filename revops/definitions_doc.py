@@ -431,6 +431,45 @@ def build_sections(definitions: Definitions) -> list[Section]:
 
     sections.append(
         Section(
+            "sql",
+            "SQL criteria per segment",
+            (
+                (
+                    "A lead that reaches SQL is judged by the criteria version of its segment in force "
+                    "on that day: its title must fit the buyer persona (the title keywords) of the ICP "
+                    "version in force on the same day, and, where required, the person must be linked "
+                    "to an account."
+                ),
+                Table(
+                    "SQL criteria versions",
+                    (
+                        "Segment",
+                        "Version",
+                        "Effective from",
+                        "Effective to",
+                        "ICP title fit required",
+                        "Account link required",
+                        "Definition",
+                    ),
+                    tuple(
+                        (
+                            criteria.segment_code,
+                            criteria.version,
+                            criteria.effective_from.isoformat(),
+                            _date(criteria.effective_to),
+                            "yes" if criteria.requires_icp_title_fit else "no",
+                            "yes" if criteria.requires_account_link else "no",
+                            criteria.definition,
+                        )
+                        for criteria in definitions.sql_criteria
+                    ),
+                ),
+            ),
+        )
+    )
+
+    sections.append(
+        Section(
             "examples",
             "Examples: leads that qualify and leads that do not",
             (

@@ -88,6 +88,7 @@ def test_python_has_a_loader_for_every_definitions_seed(definitions: Definitions
         "def_rejection_reasons": definitions.rejection_taxonomy,
         "def_routing_rules": definitions.routing_rules,
         "def_segments": definitions.segments,
+        "def_sql_criteria": definitions.sql_criteria,
     }
     assert set(loaded) == set(SEED_NAMES)
     assert [name for name, rows in loaded.items() if not rows] == []
@@ -171,7 +172,12 @@ def test_the_document_shows_every_version_with_its_effective_dates(
 ) -> None:
     text = documents[kind]
     separator = " | " if kind == "markdown" else "</td><td>"
-    versioned = [*definitions.icp_versions, *definitions.mql_criteria, *definitions.handoff_sla]
+    versioned = [
+        *definitions.icp_versions,
+        *definitions.mql_criteria,
+        *definitions.sql_criteria,
+        *definitions.handoff_sla,
+    ]
     for row in versioned:
         end = row.effective_to.isoformat() if row.effective_to else "open (in force)"
         cells = separator.join([row.segment_code, row.version, row.effective_from.isoformat(), end])

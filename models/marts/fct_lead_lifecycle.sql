@@ -1,7 +1,7 @@
 -- One row per person: their way through the funnel (int_lifecycle_stages_pivoted) with who
 -- they are (dim_people), where they came from (def_lead_sources), whether their stages met the
--- written definitions, their rejection and their deal. Merged records keep their history:
--- every lead and contact of the person contributes its events.
+-- written definitions (MQL and SQL criteria), their rejection and their deal. Merged records
+-- keep their history: every lead and contact of the person contributes its events.
 
 with
 
@@ -26,6 +26,12 @@ lead_sources as (
 mql_events as (
 
     select * from {{ ref('int_mql_events_evaluated') }}
+
+),
+
+sql_events as (
+
+    select * from {{ ref('int_sql_events_evaluated') }}
 
 ),
 
@@ -125,6 +131,9 @@ final as (
         end as is_mql_criteria_met,
         coalesce(mql_judgements.mql_criteria_not_met_count, 0) as mql_criteria_not_met_count,
         latest_mqls.mql_criteria_version,
+        -- Judged at the person's first SQL; null when they never reached SQL.
+        sql_events.is_sql_criteria_met,
+        sql_events.sql_criteria_version,
         -- An opportunity as defined: an amount and a close date in the CRM.
         case
             when person_opportunities.opportunity_id is not null
@@ -152,6 +161,8 @@ final as (
         on stages.person_id = mql_judgements.person_id
     left join latest_mqls
         on stages.person_id = latest_mqls.person_id
+    left join sql_events
+        on stages.person_id = sql_events.person_id
     left join latest_rejections
         on stages.person_id = latest_rejections.person_id
     left join person_opportunities
