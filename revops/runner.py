@@ -80,6 +80,8 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
         )
 
     say("[3/3] summary")
+    from dagster import AssetCheckSeverity
+
     checks = result.get_asset_check_evaluations()
     failed_checks = [check for check in checks if not check.passed]
     try:
@@ -93,9 +95,18 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
     staging = {k: v for k, v in counts.items() if k.startswith("staging.")}
     say(f"  staging: {len(staging)} models, {sum(staging.values()):,} rows")
     quarantined = counts.get("raw._quarantine", 0)
-    say(f"  checks: {len(checks) - len(failed_checks)} passed, {len(failed_checks)} failed")
-    for check in failed_checks:
+    # A failing WARN check is a documented definition that the data departs from (the report
+    # lists the records); only ERROR checks block downstream assets.
+    warnings = [check for check in failed_checks if check.severity == AssetCheckSeverity.WARN]
+    blocking = [check for check in failed_checks if check not in warnings]
+    say(f"  checks: {len(checks) - len(failed_checks)} passed, {len(blocking)} failed (blocking), "
+        f"{len(warnings)} warnings (data departing from a definition)")
+    for check in blocking:
         say(f"    FAILED {check.asset_key.to_user_string()}: {check.check_name}")
+    for check in warnings:
+        say(f"    warn   {check.asset_key.to_user_string()}: {check.check_name}")
+    if warnings:
+        say(f"    the departures, per definition: {paths.reports_dir() / 'data_quality.html'}")
     say(f"  quarantined rows: {quarantined:,} (table raw._quarantine)")
     say(f"  warehouse: {paths.duckdb_path()}")
     say(f"  reports:   {paths.reports_dir()}")
