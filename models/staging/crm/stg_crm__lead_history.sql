@@ -4,7 +4,7 @@
     late or corrected record updates in place. Full refresh gives the same rows
     (tests/test_orchestration_incremental.py). -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='lead_history_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
