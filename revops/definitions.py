@@ -106,8 +106,16 @@ def _boolean(value: str) -> bool:
     return lowered == "true"
 
 
-def _date(value: str) -> date | None:
-    return date.fromisoformat(value) if value else None
+def _validity(row: _SeedRow, version_column: str) -> dict[str, Any]:
+    """Return the fields every versioned definition (ICP, MQL and SQL criteria, handoff SLA)
+    shares: the segment, the version label, and the half-open interval
+    [effective_from, effective_to) in which the version is in force (open-ended when blank)."""
+    return {
+        "segment_code": row.text("segment_code"),
+        "version": row.text(version_column),
+        "effective_from": row.parsed("effective_from", date.fromisoformat),
+        "effective_to": row.parsed("effective_to", date.fromisoformat, required=False),
+    }
 
 
 # ---------------------------------------------------------------------------- seed records
@@ -449,12 +457,10 @@ def _icp_versions(definitions_dir: Path) -> tuple[IcpVersion, ...]:
         rules.setdefault(key, {}).setdefault(row.text("rule_type"), []).append(row.text("rule_value"))
     versions = []
     for row in _seed_rows("def_icp_versions", definitions_dir):
-        key = (row.text("segment_code"), row.text("icp_version"))
+        validity = _validity(row, "icp_version")
+        key = (validity["segment_code"], validity["version"])
         versions.append(IcpVersion(
-            segment_code=key[0],
-            version=key[1],
-            effective_from=row.parsed("effective_from", date.fromisoformat),
-            effective_to=row.parsed("effective_to", date.fromisoformat, required=False),
+            **validity,
             definition=row.text("definition"),
             rules={rule_type: tuple(values) for rule_type, values in rules.pop(key, {}).items()},
         ))
@@ -510,10 +516,7 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
     )
     criteria = tuple(
         MqlCriteria(
-            segment_code=row.text("segment_code"),
-            version=row.text("criteria_version"),
-            effective_from=row.parsed("effective_from", date.fromisoformat),
-            effective_to=row.parsed("effective_to", date.fromisoformat, required=False),
+            **_validity(row, "criteria_version"),
             min_score=row.parsed("min_score", int),
             requires_qualifying_action=row.parsed("requires_qualifying_action", _boolean),
             definition=row.text("definition"),
@@ -522,10 +525,7 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
     )
     sql_criteria = tuple(
         SqlCriteria(
-            segment_code=row.text("segment_code"),
-            version=row.text("criteria_version"),
-            effective_from=row.parsed("effective_from", date.fromisoformat),
-            effective_to=row.parsed("effective_to", date.fromisoformat, required=False),
+            **_validity(row, "criteria_version"),
             requires_icp_title_fit=row.parsed("requires_icp_title_fit", _boolean),
             requires_account_link=row.parsed("requires_account_link", _boolean),
             definition=row.text("definition"),
@@ -534,10 +534,7 @@ def load(definitions_dir: Path = DEFINITIONS_DIR,
     )
     slas = tuple(
         HandoffSla(
-            segment_code=row.text("segment_code"),
-            version=row.text("sla_version"),
-            effective_from=row.parsed("effective_from", date.fromisoformat),
-            effective_to=row.parsed("effective_to", date.fromisoformat, required=False),
+            **_validity(row, "sla_version"),
             hours_to_first_touch=row.parsed("hours_to_first_touch", float),
             attempts_before_recycle=row.parsed("attempts_before_recycle", int),
             required_fields=tuple(
