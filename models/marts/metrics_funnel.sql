@@ -51,17 +51,7 @@ opportunities as (
 
 cohort_periods as (
 
-    {%- for grain in period_grains %}
-    select
-        '{{ grain }}' as period_grain,
-        cast({{ dbt.date_trunc(grain, 'mql_at') }} as date) as period_start,
-        cohorts.*
-    from cohorts
-    {%- if not loop.last %}
-
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ union_over_period_grains('cohorts', 'mql_at', period_grains) }}
 
 ),
 
@@ -102,17 +92,7 @@ cohort_metrics as (
 
 flow_event_periods as (
 
-    {%- for grain in period_grains %}
-    select
-        '{{ grain }}' as period_grain,
-        cast({{ dbt.date_trunc(grain, 'event_at') }} as date) as period_start,
-        flow_events.*
-    from flow_events
-    {%- if not loop.last %}
-
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ union_over_period_grains('flow_events', 'event_at', period_grains) }}
 
 ),
 
@@ -145,17 +125,7 @@ transitions as (
 
 transition_periods as (
 
-    {%- for grain in period_grains %}
-    select
-        '{{ grain }}' as period_grain,
-        cast({{ dbt.date_trunc(grain, 'reached_at') }} as date) as period_start,
-        transitions.*
-    from transitions
-    {%- if not loop.last %}
-
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ union_over_period_grains('transitions', 'reached_at', period_grains) }}
 
 ),
 
@@ -177,12 +147,10 @@ opportunity_slices as (
 
 -- Each opportunity once on its created date (pipeline created) and once on its close date
 -- (won, or still open and due).
-opportunity_periods as (
+opportunity_dates as (
 
-    {%- for grain in period_grains %}
     select
-        '{{ grain }}' as period_grain,
-        cast({{ dbt.date_trunc(grain, 'created_at') }} as date) as period_start,
+        created_at as dated_at,
         segment_code,
         lead_source,
         sourced_by,
@@ -194,8 +162,7 @@ opportunity_periods as (
     union all
 
     select
-        '{{ grain }}' as period_grain,
-        cast({{ dbt.date_trunc(grain, 'close_date') }} as date) as period_start,
+        cast(close_date as {{ dbt.type_timestamp() }}) as dated_at,
         segment_code,
         lead_source,
         sourced_by,
@@ -204,11 +171,12 @@ opportunity_periods as (
         case when not is_closed then amount_reporting end as open_due_amount
     from opportunity_slices
     where close_date is not null
-    {%- if not loop.last %}
 
-    union all
-    {%- endif %}
-    {%- endfor %}
+),
+
+opportunity_periods as (
+
+    {{ union_over_period_grains('opportunity_dates', 'dated_at', period_grains) }}
 
 ),
 
