@@ -20,6 +20,8 @@
     closed-won amount of the period (won, close_date in the period). The project has no
     quota seed: what the period actually won stands in for its target. -#}
 {%- set period_grains = ['month', 'quarter'] -%}
+{#- A flow row's slice: the columns its counts, velocity and pipeline are joined on. -#}
+{%- set slice_columns = ['period_grain', 'period_start', 'segment_code', 'lead_source', 'sourced_by'] -%}
 
 with
 
@@ -251,11 +253,12 @@ flow_pipeline as (
 
 flow_slices as (
 
-    select period_grain, period_start, segment_code, lead_source, sourced_by from flow_counts
+    {%- for measures in ['flow_counts', 'flow_velocity', 'flow_pipeline'] %}
+    select {{ slice_columns | join(', ') }} from {{ measures }}
+    {%- if not loop.last %}
     union
-    select period_grain, period_start, segment_code, lead_source, sourced_by from flow_velocity
-    union
-    select period_grain, period_start, segment_code, lead_source, sourced_by from flow_pipeline
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -282,24 +285,12 @@ flow_metrics as (
         coalesce(flow_pipeline.won_amount, 0) as won_amount,
         coalesce(flow_pipeline.open_pipeline_amount, 0) as open_pipeline_amount
     from flow_slices
-    left join flow_counts
-        on flow_slices.period_grain = flow_counts.period_grain
-        and flow_slices.period_start = flow_counts.period_start
-        and flow_slices.segment_code = flow_counts.segment_code
-        and flow_slices.lead_source = flow_counts.lead_source
-        and flow_slices.sourced_by = flow_counts.sourced_by
-    left join flow_velocity
-        on flow_slices.period_grain = flow_velocity.period_grain
-        and flow_slices.period_start = flow_velocity.period_start
-        and flow_slices.segment_code = flow_velocity.segment_code
-        and flow_slices.lead_source = flow_velocity.lead_source
-        and flow_slices.sourced_by = flow_velocity.sourced_by
-    left join flow_pipeline
-        on flow_slices.period_grain = flow_pipeline.period_grain
-        and flow_slices.period_start = flow_pipeline.period_start
-        and flow_slices.segment_code = flow_pipeline.segment_code
-        and flow_slices.lead_source = flow_pipeline.lead_source
-        and flow_slices.sourced_by = flow_pipeline.sourced_by
+    {%- for measures in ['flow_counts', 'flow_velocity', 'flow_pipeline'] %}
+    left join {{ measures }}
+        {%- for column in slice_columns %}
+        {{ 'on' if loop.first else 'and' }} flow_slices.{{ column }} = {{ measures }}.{{ column }}
+        {%- endfor %}
+    {%- endfor %}
 
 ),
 
