@@ -327,40 +327,25 @@ question_4 as (
 -- values.
 
 picklist_values as (
+    {%- set picklists = [
+        ('crm_leads', 'lead_status', 'lead_statuses'),
+        ('crm_leads', 'lead_source', 'lead_sources'),
+        ('crm_opportunities', 'lead_source', 'lead_sources'),
+        ('activities', 'activity_type', 'activity_types'),
+    ] %}
+    {%- for records, column, defined_values in picklists %}
 
     select
-        case when lead_statuses.lead_status is null then 1 else 0 end as is_undefined
-    from crm_leads
-    left join lead_statuses
-        on crm_leads.lead_status = lead_statuses.lead_status
-    where crm_leads.lead_status is not null
+        case when {{ defined_values }}.{{ column }} is null then 1 else 0 end as is_undefined
+    from {{ records }}
+    left join {{ defined_values }}
+        on {{ records }}.{{ column }} = {{ defined_values }}.{{ column }}
+    where {{ records }}.{{ column }} is not null
+    {%- if not loop.last %}
 
     union all
-
-    select
-        case when lead_sources.lead_source is null then 1 else 0 end as is_undefined
-    from crm_leads
-    left join lead_sources
-        on crm_leads.lead_source = lead_sources.lead_source
-    where crm_leads.lead_source is not null
-
-    union all
-
-    select
-        case when lead_sources.lead_source is null then 1 else 0 end as is_undefined
-    from crm_opportunities
-    left join lead_sources
-        on crm_opportunities.lead_source = lead_sources.lead_source
-    where crm_opportunities.lead_source is not null
-
-    union all
-
-    select
-        case when activity_types.activity_type is null then 1 else 0 end as is_undefined
-    from activities
-    left join activity_types
-        on activities.activity_type = activity_types.activity_type
-    where activities.activity_type is not null
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
