@@ -1,6 +1,6 @@
 """Where the time goes: the pipeline step by step at several scales, against a lower bound.
 
-    python bench/run.py                      # 10k and 100k leads (what `make bench` runs)
+    python bench/run.py --leads 10000,100000 --postgres 100000   # what `make bench` runs
     python bench/run.py --leads 10000 --postgres 10000
     python bench/run.py --leads 10000,100000,1000000
 
@@ -12,10 +12,15 @@ wall time, and peak RSS from `wait4()` (the child's own high-water mark, in MiB)
 - dbt_build  `dbt build` (seeds, models, unit and data tests); per-node times from
              run_results.json, split into models / tests / seeds, and dbt's fixed cost
              (wall time not spent inside any node: start-up, parse, compile, scheduling)
-- validations `expectations.run.run_suites` (every GX suite, as SQL inside DuckDB)
-- report     `revops report --no-data-docs` (runs the suites again and writes HTML/Markdown)
+- validations `expectations.run.run_suites` (every GX suite, as SQL inside DuckDB); the
+             outcomes are saved as the Dagster checks save theirs (expectations/results.py)
+- report     `expectations.report.write_report(..., checked=<those outcomes>)`, as the Dagster
+             report asset does: HTML/Markdown from the checks' outcomes, no second validation
 - lower_bound a hand-written DuckDB job: read every landing file once into memory and compute
              one funnel (leads -> MQL -> converted -> opportunity -> won, with amounts)
+- incremental_day `measure_incremental_day(leads, work_dir)` from bench/incremental.py (one new
+             day loaded and built incrementally), when that module exists; the ratio to the
+             full build is printed
 - with --postgres N: at N leads also ingest_postgres and dbt_build_postgres into a throw-away
   database on the local server from scripts/postgres.sh.
 
@@ -46,6 +51,8 @@ class Step:
     seconds: float
     peak_rss_mib: float
     detail: dict = field(default_factory=dict)
+    # 1-minute load average when the step ended: other jobs share the 2 cores.
+    load_average: float = 0.0
 
 
 def measure(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Step:
@@ -68,8 +75,17 @@ def measure(name: str, command: list[str], env: dict[str, str], log_dir: Path) -
         tail = log_path.read_text()[-2000:]
         raise RuntimeError(f"step {name} failed ({process.returncode}), log {log_path}:\n{tail}")
     # ru_maxrss is in KiB on Linux.
-    step = Step(name, round(seconds, 2), round(usage.ru_maxrss / 1024, 1))
-    print(f"  {name:<20} {step.seconds:8.2f} s  {step.peak_rss_mib:8.1f} MiB", flush=True)
+    step = Step(
+        name,
+        round(seconds, 2),
+        round(usage.ru_maxrss / 1024, 1),
+        load_average=round(os.getloadavg()[0], 2),
+    )
+    print(
+        f"  {name:<20} {step.seconds:8.2f} s  {step.peak_rss_mib:8.1f} MiB"
+        f"  (load {step.load_average})",
+        flush=True,
+    )
     return step
 
 
@@ -89,6 +105,14 @@ def dbt_detail(target_dir: Path, wall_seconds: float) -> dict:
         ),
         key=lambda row: -row["seconds"],
     )
+    tests = sorted(
+        (
+            {"test": node["unique_id"].split(".")[2], "seconds": round(node["execution_time"], 3)}
+            for node in nodes
+            if node["unique_id"].startswith("test.")
+        ),
+        key=lambda row: -row["seconds"],
+    )
     statuses: dict[str, int] = {}
     for node in nodes:
         statuses[node["status"]] = statuses.get(node["status"], 0) + 1
@@ -101,6 +125,7 @@ def dbt_detail(target_dir: Path, wall_seconds: float) -> dict:
         "run_elapsed_seconds": round(run_seconds, 2),
         "fixed_cost_seconds": round(wall_seconds - run_seconds, 2),
         "models": models,
+        "slowest_tests": tests[:10],
     }
 
 
@@ -152,7 +177,7 @@ print(rows, 'rows read;', len(funnel), 'funnel months')
 """
 
 
-def run_scale(leads: int, seed: int, work_root: Path, postgres: bool) -> dict:
+def run_scale(leads: int, seed: int, work_root: Path, postgres: bool, incremental: bool) -> dict:
     """Every step at one scale; returns the JSON document."""
     work_dir = work_root / f"{leads}"
     if work_dir.exists():
@@ -209,18 +234,45 @@ def run_scale(leads: int, seed: int, work_root: Path, postgres: bool) -> dict:
     step.detail = dbt_detail(target, step.seconds)
     steps.append(step)
 
+    # As in a Dagster run: the checks validate and keep their outcomes, the report reuses them
+    # (expectations/results.py) instead of validating every suite a second time.
+    outcomes_dir = work_dir / "reports" / "validations" / "bench"
     validations = (
         "import pathlib, sys; from expectations.run import run_suites; "
-        "run = run_suites(pathlib.Path(sys.argv[1])); "
-        "print(len(run.outcomes), 'expectations in', round(run.seconds, 2), 's')"
+        "from expectations.results import save_outcomes; "
+        "run = run_suites(pathlib.Path(sys.argv[1])); save_outcomes(run, pathlib.Path(sys.argv[2])); "
+        "print(len(run.outcomes), 'expectations in', round(run.seconds, 2), 's'); "
+        "import json; pathlib.Path(sys.argv[3]).write_text(json.dumps("
+        "{'expectations': len(run.outcomes), 'run_suites_seconds': round(run.seconds, 2)}))"
     )
-    steps.append(
-        measure("validations", [sys.executable, "-c", validations, str(database)], env, log_dir)
+    detail_path = work_dir / "validations.json"
+    step = measure(
+        "validations",
+        [sys.executable, "-c", validations, str(database), str(outcomes_dir), str(detail_path)],
+        env,
+        log_dir,
+    )
+    step.detail = json.loads(detail_path.read_text())
+    steps.append(step)
+    report = (
+        "import pathlib, sys; from expectations.report import write_report; "
+        "from expectations.results import load_outcomes; from revops.definitions import load; "
+        "checked = load_outcomes(pathlib.Path(sys.argv[2]), load().fingerprint); "
+        "report = write_report(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[3]), "
+        "data_docs=False, checked=checked); "
+        "print(report.reused_suites, 'suites reused; validated in', round(report.run.seconds, 2), 's')"
     )
     steps.append(
         measure(
             "report",
-            [revops, "report", "--no-data-docs", "--database", str(database)],
+            [
+                sys.executable,
+                "-c",
+                report,
+                str(database),
+                str(outcomes_dir),
+                str(work_dir / "reports"),
+            ],
             env,
             log_dir,
         )
@@ -228,10 +280,57 @@ def run_scale(leads: int, seed: int, work_root: Path, postgres: bool) -> dict:
     steps.append(
         measure("lower_bound", [sys.executable, "-c", lower_bound_script(landing)], env, log_dir)
     )
+    if incremental:
+        day = incremental_step(leads, work_dir, log_dir, env)
+        if day is not None:
+            steps.append(day)
     if postgres:
         steps.extend(postgres_steps(work_dir, landing, log_dir, dbt_options, env))
 
     return summarise(leads, seed, steps, landing_bytes, manifest)
+
+
+INCREMENTAL_UNAVAILABLE = "bench/incremental.py not available"
+
+
+def incremental_step(leads: int, work_dir: Path, log_dir: Path, env: dict[str, str]) -> Step | None:
+    """One new day loaded and built incrementally, measured by
+    bench/incremental.py's `measure_incremental_day(leads, work_dir)` (its own module, written
+    with the incremental marts) in a process of its own; None, saying so, when that module is
+    absent. Its result dict goes to the step's detail."""
+    if not (PROJECT_DIR / "bench" / "incremental.py").exists():
+        print(f"  {INCREMENTAL_UNAVAILABLE}: no daily incremental figure", flush=True)
+        return None
+    out = work_dir / "incremental.json"
+    script = (
+        "import json, pathlib, sys; sys.path.insert(0, sys.argv[3]); "
+        "from incremental import measure_incremental_day; "
+        "result = measure_incremental_day(int(sys.argv[1]), pathlib.Path(sys.argv[2])); "
+        "pathlib.Path(sys.argv[4]).write_text(json.dumps(result, default=str))"
+    )
+    incremental_dir = work_dir / "incremental"
+    incremental_dir.mkdir(exist_ok=True)
+    try:
+        step = measure(
+            "incremental_day",
+            [
+                sys.executable,
+                "-c",
+                script,
+                str(leads),
+                str(incremental_dir),
+                str(PROJECT_DIR / "bench"),
+                str(out),
+            ],
+            env,
+            log_dir,
+        )
+    except RuntimeError as error:
+        # The incremental figure is one of several: record why it is missing, keep the rest.
+        print(f"  incremental_day failed, recorded and skipped: {error}", flush=True)
+        return Step("incremental_day", 0.0, 0.0, detail={"error": str(error)[-2000:]})
+    step.detail = json.loads(out.read_text())
+    return step
 
 
 def postgres_steps(
@@ -300,10 +399,28 @@ def postgres_steps(
         step.detail = dbt_detail(target, step.seconds)
         steps.append(step)
     finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{settings["REVOPS_PG_DBNAME"]}" with (force)')
+        drop_database(admin, settings["REVOPS_PG_DBNAME"])
         admin.close()
     return steps
+
+
+def drop_database(admin, name: str, attempts: int = 10) -> None:
+    """Drop the throw-away database. Right after a large load autovacuum (a superuser process
+    our role may not terminate) can still be in it: `with (force)` then fails with
+    InsufficientPrivilege, so wait and retry; in the end say what is left, never lose the
+    measurements over the clean-up."""
+    import psycopg2
+
+    for attempt in range(attempts):
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(f'drop database if exists "{name}" with (force)')
+            return
+        except psycopg2.Error as error:
+            if attempt == attempts - 1:
+                print(f"  could not drop database {name} ({error}); drop it by hand", flush=True)
+                return
+            time.sleep(3)
 
 
 def summarise(leads: int, seed: int, steps: list[Step], landing_bytes: int, manifest: dict) -> dict:
@@ -321,6 +438,27 @@ def summarise(leads: int, seed: int, steps: list[Step], landing_bytes: int, mani
         ),
         "peak_rss_mib": max(step.peak_rss_mib for step in steps),
     }
+    ratios["dbt_fixed_cost_share_of_end_to_end"] = round(
+        dbt.detail["fixed_cost_seconds"] / end_to_end, 2
+    )
+    # Time outside SQL, estimated: dbt's fixed cost (start-up, parse, compile, scheduling), the
+    # validation process outside run_suites (interpreter, imports), and the report (it reads
+    # the checks' outcomes and runs no SQL). GX's context set-up sits inside run_suites and
+    # the ingestion's Python inside its step, so this is a lower estimate; Dagster is not in
+    # these steps (in-process it added 0.4 s for 30 assets, STACK-NOTES.md).
+    validations = by_name["validations"]
+    outside_sql = (
+        dbt.detail["fixed_cost_seconds"]
+        + max(0.0, validations.seconds - validations.detail.get("run_suites_seconds", 0.0))
+        + by_name["report"].seconds
+    )
+    ratios["outside_sql_share_of_end_to_end_estimate"] = round(outside_sql / end_to_end, 2)
+    ratios["report_vs_validations"] = round(
+        by_name["report"].seconds / by_name["validations"].seconds, 2
+    )
+    incremental = by_name.get("incremental_day")
+    if incremental is not None and not incremental.detail.get("error"):
+        ratios["incremental_day_vs_full_build"] = incremental_ratio(incremental.detail, dbt)
     if "dbt_build_postgres" in by_name:
         ratios["dbt_build_postgres_vs_duckdb"] = round(
             by_name["dbt_build_postgres"].seconds / dbt.seconds, 1
@@ -340,6 +478,19 @@ def summarise(leads: int, seed: int, steps: list[Step], landing_bytes: int, mani
         "steps": [asdict(step) for step in steps],
         "ratios": ratios,
     }
+
+
+def incremental_ratio(detail: dict, dbt: Step) -> float | None:
+    """The incremental day's time over the full build's: the module's own ratio when it gives
+    one (it may build its own full baseline), else its seconds over this run's dbt build."""
+    for name in ("incremental_vs_full", "ratio", "incremental_day_vs_full_build"):
+        if isinstance(detail.get(name), int | float):
+            return round(float(detail[name]), 3)
+    for name in ("incremental_seconds", "seconds"):
+        if isinstance(detail.get(name), int | float):
+            full = detail.get("full_seconds") or dbt.seconds
+            return round(float(detail[name]) / float(full), 3)
+    return None
 
 
 def markdown_table(documents: list[dict]) -> str:
@@ -377,6 +528,26 @@ def markdown_table(documents: list[dict]) -> str:
     for name in ratio_names:
         cells = [str(document["ratios"].get(name, "")) for document in documents]
         lines.append(f"| **{name}** | " + " | ".join(cells) + " |")
+    loads = [str(document["machine"]["load_average_1_5_15"]) for document in documents]
+    lines.append("| load average at the end (1, 5, 15 min) | " + " | ".join(loads) + " |")
+    if len(documents) > 1:
+        smallest, largest = documents[0], documents[-1]
+        lines += [
+            "",
+            (
+                f"Memory against scale ({largest['leads']:,} leads over "
+                f"{smallest['leads']:,}, peak RSS; 1.0 is flat):"
+            ),
+            "",
+        ]
+        for name in ("generate", "ingest", "dbt_build", "validations", "report"):
+            pair = [
+                next((s for s in document["steps"] if s["name"] == name), None)
+                for document in (smallest, largest)
+            ]
+            if None not in pair and pair[0]["peak_rss_mib"]:
+                ratio = pair[1]["peak_rss_mib"] / pair[0]["peak_rss_mib"]
+                lines.append(f"- {name}: {ratio:.2f}")
     lines.append("")
     lines.append("Slowest models (DuckDB, seconds):")
     lines.append("")
@@ -387,6 +558,11 @@ def markdown_table(documents: list[dict]) -> str:
             f"- {document['leads']:,} leads: {slowest}; fixed cost {dbt['fixed_cost_seconds']} s "
             f"of {dbt['run_elapsed_seconds'] + dbt['fixed_cost_seconds']:.1f} s"
         )
+        if dbt.get("slowest_tests"):
+            tests = ", ".join(
+                f"{row['test']} {row['seconds']:.2f}" for row in dbt["slowest_tests"][:5]
+            )
+            lines.append(f"  - slowest data tests: {tests}")
     return "\n".join(lines) + "\n"
 
 
@@ -405,6 +581,12 @@ def main(argv: list[str] | None = None) -> int:
         "PostgreSQL server (e.g. 10000)",
     )
     parser.add_argument(
+        "--incremental",
+        default=None,
+        help="comma-separated scales at which to also measure one new day built incrementally "
+        "(bench/incremental.py); default: every scale of --leads, '' for none",
+    )
+    parser.add_argument(
         "--work-dir",
         default=os.environ.get("REVOPS_BENCH_DIR", "/tmp/revops-bench"),
         help="where the landing files and warehouses go (deleted per scale)",
@@ -413,9 +595,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    incremental_scales = (args.leads if args.incremental is None else args.incremental).split(",")
     for leads in (int(value) for value in args.leads.split(",")):
         postgres = str(leads) in args.postgres.split(",")
-        document = run_scale(leads, args.seed, Path(args.work_dir), postgres)
+        incremental = str(leads) in incremental_scales
+        document = run_scale(leads, args.seed, Path(args.work_dir), postgres, incremental)
         (out_dir / f"{leads}.json").write_text(json.dumps(document, indent=2) + "\n")
         print("  ratios:", json.dumps(document["ratios"]), flush=True)
     documents = [json.loads(path.read_text()) for path in sorted(out_dir.glob("*.json"))]

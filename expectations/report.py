@@ -1,7 +1,8 @@
 """The RevOps data-quality report: documented definitions against actual data.
 
-`write_report(database, reports_dir)` validates every suite, builds GX Data Docs (HTML, under
-<reports_dir>/gx/), and writes one summary page for RevOps in HTML and Markdown:
+`write_report(database, reports_dir)` validates every suite (reusing, with `checked=`, what the
+same run's checks already found), builds GX Data Docs (HTML, under <reports_dir>/gx/) of what
+it validated, and writes one summary page for RevOps in HTML and Markdown:
   * per definition: the documented sentence, the share of records that follow it, the count
     that do not, a handful of example record ids, and the trend against the previous run;
   * the gap table: per definition group, one figure - the share of checked records that
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from expectations.run import Outcome, RunResult, run_suites
+from expectations.run import Outcome, RunResult, run_suites, suite_specs
 from expectations.suites import GROUPS
 from revops.definitions import Definitions, load
 
@@ -56,6 +57,8 @@ class Report:
     html_path: Path
     markdown_path: Path
     data_docs_path: Path | None
+    # Suites whose outcomes came from the same run's checks instead of a new validation.
+    reused_suites: int = 0
 
 
 def _is_share_rule(outcome: Outcome) -> bool:
@@ -231,17 +234,47 @@ definitions.</p>
 """
 
 
+def validate_missing(database: Path, definitions: Definitions, checked: RunResult | None,
+                     gx_project_dir: Path | None) -> tuple[RunResult, int]:
+    """Return the outcomes of every suite - those in `checked` as they are, the others
+    validated now - and how many suites were reused.
+
+    `checked` holds what the checks of the same run already found (expectations/results.py):
+    validating those suites again would pay for every validation twice. Outcomes of suites
+    the definitions no longer generate are dropped."""
+    names = [spec.name for spec in suite_specs(definitions)]
+    reused = [outcome for outcome in (checked.outcomes if checked else [])
+              if outcome.suite in names]
+    covered = {outcome.suite for outcome in reused}
+    missing = [name for name in names if name not in covered]
+    if missing:
+        # GX keeps its project in <root>/gx/: the reports folder is the root.
+        run = run_suites(database, definitions, only=missing, gx_project_dir=gx_project_dir)
+    else:
+        run = RunResult(started_at="", database=str(database),
+                        definitions_fingerprint=definitions.fingerprint, outcomes=[])
+    if checked is not None and covered:
+        run.started_at = min(filter(None, (run.started_at, checked.started_at)))
+    # Suite order, as one full validation gives it, whichever suites were reused.
+    run.outcomes = sorted(reused + run.outcomes, key=lambda outcome: names.index(outcome.suite))
+    return run, len(covered)
+
+
 def write_report(database: Path, reports_dir: Path, definitions: Definitions | None = None,
-                 data_docs: bool = True) -> Report:
-    """Validate `database`, write the summary (HTML + Markdown) and Data Docs, extend the
-    history, and return what was written."""
+                 data_docs: bool = True, checked: RunResult | None = None) -> Report:
+    """Write the summary (HTML + Markdown) and Data Docs, extend the history, and return what
+    was written.
+
+    Suites whose outcomes are in `checked` (the same run's checks) are not validated again;
+    the others are validated against `database` now. Data Docs cover only the suites
+    validated here: GX renders them from its own results, which the checks do not keep."""
     definitions = definitions or load()
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    gx_dir = reports_dir / GX_DIR if data_docs else None
-    # GX keeps its project in <root>/gx/: the reports folder is the root.
-    report_run = run_suites(database, definitions,
-                            gx_project_dir=reports_dir if data_docs else None)
+    report_run, reused = validate_missing(database, definitions, checked,
+                                          reports_dir if data_docs else None)
+    gx_dir = reports_dir / GX_DIR if data_docs and reused < len(suite_specs(definitions)) \
+        else None
     report_run.outcomes.sort(key=lambda outcome: GROUPS.index(outcome.group))
     history_path = reports_dir / HISTORY_FILE
     history = _read_history(history_path)
@@ -266,4 +299,4 @@ def write_report(database: Path, reports_dir: Path, definitions: Definitions | N
         "gaps": {gap.group: gap.gap for gap in gaps},
     })
     history_path.write_text(json.dumps(history[-HISTORY_LENGTH:], indent=1), encoding="utf-8")
-    return Report(report_run, gaps, previous, html_path, markdown_path, docs_index)
+    return Report(report_run, gaps, previous, html_path, markdown_path, docs_index, reused)

@@ -3,6 +3,7 @@
     revops generate   write a realistic demo dataset into the landing folder
     revops ingest     load the landing files into the raw schema (no Dagster)
     revops run        materialise every Dagster asset in-process: ingestion -> dbt build -> checks
+    revops backfill   reprocess the days --from .. --to in the incremental models
     revops status     what was loaded when, row counts, last check results, the BI copy
     revops dev        start the Dagster UI on the same definitions
     revops dashboard  write the alignment dashboard (static HTML site) from the warehouse
@@ -48,6 +49,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from revops.runner import run_all
 
     return run_all(select=args.select, say=_say)
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    from revops.backfill import dbt_build_config, parse_window
+
+    try:
+        first, last = parse_window(args.date_from, args.date_to)
+    except ValueError as error:
+        _say(f"revops backfill: {error}")
+        return 2
+    _say(f"backfill {first} .. {last} ({(last - first).days + 1} days): load new landing files, "
+         "then recompute every person and opportunity with an event on those days")
+    from revops.runner import run_all
+
+    return run_all(select=args.select, say=_say, dbt_config=dbt_build_config(first, last))
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -126,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="materialise every asset in-process")
     run.add_argument("--select", help="Dagster asset selection, e.g. 'key:raw/*' or 'group:staging'")
     run.set_defaults(handler=_cmd_run)
+
+    backfill = commands.add_parser(
+        "backfill", help="reprocess the days FROM..TO (UTC event dates) in the incremental models")
+    backfill.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD",
+                          help="first day, included")
+    backfill.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD",
+                          help="last day, included")
+    backfill.add_argument("--select", help="Dagster asset selection (default: everything)")
+    backfill.set_defaults(handler=_cmd_backfill)
 
     status = commands.add_parser(
         "status", help="what was loaded when, row counts, the last run's checks, the BI copy")

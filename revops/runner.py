@@ -46,8 +46,21 @@ def table_row_counts(database: Path, schemas: tuple[str, ...] = _SUMMARY_SCHEMAS
     return counts
 
 
-def run_all(select: str | None = None, say: Callable[[str], None] = print) -> int:
-    """Materialise the selected assets (default: all) in-process; return a process exit code."""
+def _run_config(base: dict, dbt_config: dict | None) -> dict:
+    """Return Dagster's run config with the dbt step's config added when there is one."""
+    if not dbt_config:
+        return base
+    from orchestration.assets.transformations import revops_dbt_models
+
+    return {**base, "ops": {revops_dbt_models.op.name: {"config": dbt_config}}}
+
+
+def run_all(select: str | None = None, say: Callable[[str], None] = print,
+            dbt_config: dict | None = None) -> int:
+    """Materialise the selected assets (default: all) in-process; return a process exit code.
+
+    `dbt_config` is the run config of the dbt step (orchestration DbtBuildConfig), e.g. the
+    days of a backfill; none for the daily run."""
     os.environ["DAGSTER_HOME"] = str(dagster_home())
     os.environ.setdefault("REVOPS_DUCKDB_PATH", str(paths.duckdb_path()))
     paths.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +88,7 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print) -> in
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config=local_run_config(),
+            run_config=_run_config(local_run_config(), dbt_config),
             asset_selection=list(selection.resolve(defs.resolve_asset_graph())) if selection else None,
         )
 

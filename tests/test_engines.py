@@ -16,14 +16,21 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import psycopg2
 import pytest
+from fixtures.engine_comparison import (
+    DbtRun,
+    duckdb_columns,
+    mart_keys,
+    mart_profile,
+    profile_differences,
+    run_dbt,
+)
 
 from revops.generate import generate
 from revops.ingest import run_ingestion
@@ -38,167 +45,6 @@ PG_SETTINGS = {
     "REVOPS_PG_USER": os.environ.get("REVOPS_PG_USER", "revops"),
     "REVOPS_PG_PASSWORD": os.environ.get("REVOPS_PG_PASSWORD", "revops"),
 }
-# Sums are compared to the cent: amounts are money, attribution credit sums to whole
-# opportunities, and durations are in hours or days with at most a few decimals.
-CENT = 0.005
-
-Query = Callable[[str], list[tuple]]
-
-
-# ---- comparing two builds ------------------------------------------------------------------
-
-
-def column_kind(data_type: str) -> str:
-    """'number', 'boolean', 'temporal' or 'text' for an information_schema data type of DuckDB,
-    PostgreSQL or Spark."""
-    data_type = data_type.lower()
-    if data_type.startswith(("bool",)):
-        return "boolean"
-    if data_type.startswith(("date", "timestamp", "time")):
-        return "temporal"
-    numeric = ("int", "bigint", "smallint", "tinyint", "hugeint", "decimal", "numeric", "double")
-    if data_type.startswith((*numeric, "real", "float")):
-        return "number"
-    return "text"
-
-
-def mart_profile(query: Query, table: str, columns: dict[str, str], keys: list[str]) -> dict:
-    """What two engines must agree on for one table: row count; per column its non-null
-    count and, by kind, the sum rounded to the cent (numbers), the true count (booleans),
-    min and max (dates and timestamps) or the distinct count (text); and the sorted values of
-    each key column."""
-    measures = ["count(*)"]
-    for column, kind in sorted(columns.items()):
-        quoted = f'"{column}"'
-        measures.append(f"count({quoted})")
-        if kind == "number":
-            measures.append(f"sum(cast({quoted} as double precision))")
-        elif kind == "boolean":
-            measures.append(f"sum(case when {quoted} then 1 else 0 end)")
-        elif kind == "temporal":
-            measures.append(f"cast(min({quoted}) as varchar(32))")
-            measures.append(f"cast(max({quoted}) as varchar(32))")
-        else:
-            measures.append(f"count(distinct {quoted})")
-    (row,) = query(f"select {', '.join(measures)} from marts.{table}")
-    values = iter(row)
-    profile: dict[str, Any] = {"rows": next(values)}
-    for column, kind in sorted(columns.items()):
-        profile[f"{column}: non-null"] = next(values)
-        if kind == "number":
-            total = next(values)
-            # Not rounded here: two sums either side of x.xx5 would round a cent apart.
-            profile[f"{column}: sum"] = None if total is None else float(total)
-        elif kind == "boolean":
-            profile[f"{column}: true"] = next(values)
-        elif kind == "temporal":
-            # PostgreSQL prints a timestamp with a space, DuckDB too; only trailing zeros of
-            # fractional seconds could differ, so compare the first 19 characters.
-            profile[f"{column}: min"] = (next(values) or "")[:19]
-            profile[f"{column}: max"] = (next(values) or "")[:19]
-        else:
-            profile[f"{column}: distinct"] = next(values)
-    for key in keys:
-        profile[f"{key}: values"] = sorted(
-            str(value) for (value,) in query(f'select "{key}" from marts.{table}')
-        )
-    return profile
-
-
-def profile_differences(expected: dict, actual: dict) -> list[str]:
-    """Human-readable differences between two mart profiles; sums may differ by less than half
-    a cent (floating-point sums added in a different order differ in the last bits)."""
-    differences = []
-    for name in sorted(expected.keys() | actual.keys()):
-        left, right = expected.get(name), actual.get(name)
-        if (
-            name.endswith(": sum")
-            and left is not None
-            and right is not None
-            and abs(left - right) < CENT
-        ):
-            continue
-        if left != right:
-            shown = (
-                f"{len(set(left) ^ set(right))} values differ"
-                if isinstance(left, list) and isinstance(right, list)
-                else f"{left!r} != {right!r}"
-            )
-            differences.append(f"{name}: {shown}")
-    return differences
-
-
-def mart_keys(manifest_path: Path) -> dict[str, list[str]]:
-    """Each mart's key columns: the columns it declares `unique` in its YAML."""
-    manifest = json.loads(manifest_path.read_text())
-    models = {
-        unique_id: node["name"]
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["schema"] == "marts"
-    }
-    keys: dict[str, list[str]] = {name: [] for name in models.values()}
-    for node in manifest["nodes"].values():
-        metadata = node.get("test_metadata") or {}
-        model = node.get("attached_node")
-        if metadata.get("name") == "unique" and model in models:
-            keys[models[model]].append(node["column_name"])
-    return {name: sorted(set(columns)) for name, columns in keys.items()}
-
-
-@dataclass(frozen=True)
-class DbtRun:
-    """One `dbt build` in a child process: its exit code, output and run_results.json nodes."""
-
-    returncode: int
-    output: str
-    results: list[dict]
-
-    @property
-    def success(self) -> bool:
-        return self.returncode == 0
-
-    def failures(self) -> dict[str, str]:
-        """Nodes that errored or failed with dbt's message; dbt's output when none ran."""
-        failed = {
-            node["unique_id"]: node["message"]
-            for node in self.results
-            if node["status"] in ("error", "fail")
-        }
-        return failed or ({} if self.success else {"dbt": self.output[-3000:]})
-
-    def passed(self) -> set[str]:
-        return {node["unique_id"] for node in self.results if node["status"] in PASSED}
-
-
-PASSED = ("success", "pass", "warn")
-
-
-def run_dbt(args: list[str], target: str, env: dict[str, str], work_dir: Path) -> DbtRun:
-    """Run dbt on `target` with `env` set, target and logs under `work_dir`. In a child process:
-    dbt-duckdb keeps its connection open in the process that ran it, and GX (read-only) and
-    a second process could then not open the file."""
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target", target,
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
-    ]  # fmt: skip
-    done = subprocess.run(
-        command,
-        env={**os.environ, **env},
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    run_results = work_dir / "target" / "run_results.json"
-    results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
-    return DbtRun(done.returncode, done.stdout + done.stderr, results)
-
-
 # ---- the two warehouses --------------------------------------------------------------------
 
 
@@ -281,18 +127,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory, postgres_database: dict[str
         postgres_dir,
         postgres_build,
     )
-
-
-def duckdb_columns(database: Path) -> dict[str, dict[str, str]]:
-    with duckdb.connect(str(database)) as connection:
-        rows = connection.execute(
-            "select table_name, column_name, data_type from information_schema.columns "
-            "where table_schema = 'marts'"
-        ).fetchall()
-    tables: dict[str, dict[str, str]] = {}
-    for table, column, data_type in rows:
-        tables.setdefault(table, {})[column] = column_kind(data_type)
-    return tables
 
 
 # ---- the tests -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ if importlib.util.find_spec("expectations") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from expectations.report import write_report
+from expectations.results import load_outcomes, run_results_dir, save_outcomes
 from expectations.run import RunResult, all_rules, run_suites, suite_specs
 from expectations.suites import GROUPS
 from revops.definitions import DBT_PROJECT_FILE, load
@@ -279,6 +280,83 @@ def test_the_report_renders_in_headless_chromium(report) -> None:
         assert f"<td>{group}</td>" in dom
 
 
+# ----------------------------------------------------------------------------- reuse
+
+
+def _refuse_validation(*args: Any, **kwargs: Any) -> RunResult:
+    raise AssertionError("the report validated a suite the checks had already validated")
+
+
+def test_the_report_reuses_the_checks_outcomes_instead_of_validating_again(
+    deviated: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import copy
+
+    import expectations.report
+
+    # What "the checks" found, with one count no validation of this warehouse would give:
+    # the report can only show it by reading the saved outcomes.
+    checked_run = copy.deepcopy(deviated.run)
+    handoff = next(outcome for outcome in checked_run.outcomes
+                   if outcome.suite == "marts.fct_handoffs.warn" and outcome.unexpected_count)
+    handoff.unexpected_count = 987_654
+    save_outcomes(checked_run, run_results_dir(tmp_path, "run-1"))
+    monkeypatch.setattr(expectations.report, "run_suites", _refuse_validation)
+
+    checked = load_outcomes(run_results_dir(tmp_path, "run-1"), load().fingerprint)
+    report = write_report(deviated.database, tmp_path / "reports", checked=checked)
+
+    assert report.reused_suites == len(suite_specs())
+    assert report.data_docs_path is None  # GX validated nothing, so there is nothing to render
+    assert "| 987654 |" in report.markdown_path.read_text(encoding="utf-8")
+    assert {outcome.name for outcome in report.run.outcomes} == set(deviated.run.by_name())
+
+
+def test_the_report_validates_only_the_suites_no_check_covered(
+    deviated: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import expectations.report
+
+    one_suite = RunResult(
+        started_at=deviated.run.started_at, database=deviated.run.database,
+        definitions_fingerprint=deviated.run.definitions_fingerprint,
+        outcomes=[outcome for outcome in deviated.run.outcomes
+                  if outcome.suite == "marts.fct_handoffs.warn"],
+    )
+    save_outcomes(one_suite, run_results_dir(tmp_path, "run-2"))
+    asked: list[list[str]] = []
+
+    def counting_run_suites(*args: Any, only: Any = None, **kwargs: Any) -> RunResult:
+        asked.append(sorted(only))
+        return run_suites(*args, only=only, **kwargs)
+
+    monkeypatch.setattr(expectations.report, "run_suites", counting_run_suites)
+    checked = load_outcomes(run_results_dir(tmp_path, "run-2"), load().fingerprint)
+    report = write_report(deviated.database, tmp_path / "reports", checked=checked,
+                          data_docs=False)
+
+    everything = sorted(spec.name for spec in suite_specs())
+    assert asked == [[name for name in everything if name != "marts.fct_handoffs.warn"]]
+    assert report.reused_suites == 1
+    # Reused or validated now, the report lists the same outcomes in the same order as one
+    # full validation (sorted by group, suite order within a group).
+    full = sorted(deviated.run.outcomes, key=lambda outcome: GROUPS.index(outcome.group))
+    assert [(outcome.name, outcome.unexpected_count) for outcome in report.run.outcomes] == \
+        [(outcome.name, outcome.unexpected_count) for outcome in full]
+
+
+def test_outcomes_saved_for_other_definitions_or_another_run_are_not_reused(
+    deviated: Warehouse, tmp_path: Path,
+) -> None:
+    save_outcomes(deviated.run, run_results_dir(tmp_path, "run-3"))
+    assert load_outcomes(run_results_dir(tmp_path, "run-3"), "another-fingerprint") is None
+    assert load_outcomes(run_results_dir(tmp_path, "run-4"), load().fingerprint) is None
+    reloaded = load_outcomes(run_results_dir(tmp_path, "run-3"), load().fingerprint)
+    assert reloaded is not None
+    assert {outcome.name: outcome.as_dict() for outcome in reloaded.outcomes} == \
+        {outcome.name: outcome.as_dict() for outcome in deviated.run.outcomes}
+
+
 # ----------------------------------------------------------------------------- Dagster
 
 
@@ -299,13 +377,17 @@ def run(key):
     result = check(build_op_context())
     return {"passed": result.passed, "severity": result.severity.value,
             "description": result.description}
-data_quality_report(build_asset_context())
+before_checks = data_quality_report(build_asset_context())
 print(json.dumps({
     "checks": specs,
     "report_parents": sorted(key.to_user_string()
                              for key in graph.get(data_quality_report.key).parent_keys),
     "handoffs_warn": run("marts/fct_handoffs:gx_warn"),
     "opportunities_block": run("marts/fct_opportunities:gx_block"),
+    # Direct invocations share one run id: the second report reuses the two checks' outcomes.
+    "reused_before_checks": before_checks.metadata["suites_reused_from_checks"],
+    "reused_after_checks": data_quality_report(build_asset_context())
+        .metadata["suites_reused_from_checks"],
 }))
 """
 
@@ -335,3 +417,5 @@ def test_each_suite_is_a_dagster_check_blocking_when_its_severity_is_block(
     assert probe["opportunities_block"]["passed"] is True
     assert probe["opportunities_block"]["severity"] == "ERROR"
     assert (tmp_path / "reports" / "data_quality.html").exists()
+    assert probe["reused_before_checks"] == 0
+    assert probe["reused_after_checks"] == 2

@@ -1,8 +1,10 @@
 """References to records that do not exist: an opportunity whose account is not exported.
 
 The singular dbt test assert_opportunity_accounts_exist lists the offending opportunity and
-account ids (stored failures); a row in seeds/def_record_id_mapping.csv fixes a reference.
-Runs dbt on a copy of the project so the mapping seed can be edited.
+account ids (stored failures); a row in seeds/def_record_id_mapping.csv fixes a reference in
+the intermediate layer, and so in the marts (fct_opportunities, dim_people). Runs dbt on a
+copy of the project so the mapping seed can be edited (~45 s: two builds of `+fct_opportunities`
+and `+dim_people` on a handful of rows).
 """
 
 import os
@@ -26,7 +28,15 @@ STAMP = "2024-03-01T10:00:00.000+0000"
 
 def _landing(root: Path) -> None:
     for folder, text in {
-        "Account": f"Id,Name,SystemModstamp\nA-1,Acme,{STAMP}\nA-NEW,Merged Co,{STAMP}\n",
+        "Account": (
+            "Id,Name,NumberOfEmployees,SystemModstamp\n"
+            f"A-1,Acme,50,{STAMP}\nA-NEW,Merged Co,5000,{STAMP}\n"
+        ),
+        "Contact": (
+            # PreferredLanguage__c: the pass-through column dbt_project.yml asks for.
+            "Id,AccountId,LastName,Email,PreferredLanguage__c,CreatedDate,SystemModstamp\n"
+            f"C-1,A-OLD,Buyer,buyer@merged.example,en,{STAMP},{STAMP}\n"
+        ),
         "Opportunity": (
             "Id,AccountId,Name,Amount,CreatedDate,SystemModstamp\n"
             f"O-1,A-1,Good,100,{STAMP},{STAMP}\n"
@@ -40,9 +50,8 @@ def _landing(root: Path) -> None:
 
 
 def _check(project: Path, database: Path, work: Path) -> list[tuple]:
-    selected = ["+int_opportunity_accounts_resolved,resource_type:model",
-                "+int_opportunity_accounts_resolved,resource_type:seed",
-                "assert_opportunity_accounts_exist"]
+    selected = ["+fct_opportunities,resource_type:model", "+dim_people,resource_type:model",
+                "resource_type:seed", "assert_opportunity_accounts_exist"]
     done = subprocess.run(
         [DBT, "build", "--select", *selected, "--indirect-selection", "empty",
          "--project-dir", str(project),
@@ -55,6 +64,17 @@ def _check(project: Path, database: Path, work: Path) -> list[tuple]:
         return con.execute("select opportunity_id, account_id from "
                            "dbt_test__audit.assert_opportunity_accounts_exist "
                            "order by opportunity_id").fetchall()
+
+
+def _mart_accounts(database: Path) -> dict[str, tuple]:
+    """{opportunity or contact id: (account_id, segment_code)} as fct_opportunities and
+    dim_people hold them."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("select opportunity_id, account_id, segment_code "
+                           "from marts.fct_opportunities").fetchall()
+        rows += con.execute("select contact_id, account_id, segment_code from marts.dim_people "
+                            "where contact_id is not null").fetchall()
+    return {key: (account, segment) for key, account, segment in rows}
 
 
 @pytest.fixture
@@ -72,9 +92,13 @@ def test_missing_accounts_are_listed_and_fixed_by_the_mapping_seed(
 ):
     _landing(tmp_path / "landing")
     database = tmp_path / "revops.duckdb"
-    run_ingestion(tmp_path / "landing", database, ["crm_account", "crm_opportunity"])
+    # Every table (most without files): the models upstream of the marts need their sources.
+    run_ingestion(tmp_path / "landing", database).raise_for_errors()
     offending = _check(project, database, tmp_path)
     assert offending == [("O-2", "A-MISSING"), ("O-3", "A-OLD")]
+    assert _mart_accounts(database) == {
+        "O-1": ("A-1", "smb"), "O-2": ("A-MISSING", None), "O-3": ("A-OLD", None),
+        "O-4": (None, None), "C-1": ("A-OLD", None)}
     REPORT.add("opportunities whose account is not exported",
                 f"reported by dbt test assert_opportunity_accounts_exist (warn) with the keys "
                 f"{offending}; an empty AccountId is not a reference")
@@ -87,5 +111,11 @@ def test_missing_accounts_are_listed_and_fixed_by_the_mapping_seed(
         assert con.execute("select account_id, is_account_id_mapped from "
                            "intermediate.int_opportunity_accounts_resolved "
                            "where opportunity_id = 'O-3'").fetchall() == [("A-NEW", True)]
+    marts = _mart_accounts(database)
+    assert marts == {
+        "O-1": ("A-1", "smb"), "O-2": ("A-MISSING", None), "O-3": ("A-NEW", "enterprise"),
+        "O-4": (None, None), "C-1": ("A-NEW", "enterprise")}
     REPORT.add("a row `Account,A-OLD,A-NEW` in seeds/def_record_id_mapping.csv",
-                "O-3 resolves to A-NEW and leaves the report; O-2 stays listed")
+                "O-3 resolves to A-NEW and leaves the report; O-2 stays listed; in the marts "
+                f"fct_opportunities O-3 has account, segment {marts['O-3']} and dim_people's "
+                f"contact C-1 (AccountId A-OLD) {marts['C-1']}")

@@ -2,12 +2,86 @@
 -- event's segment on its UTC date: the ICP for the lead stage, the MQL criteria for MQL, the
 -- handoff SLA for what sales does with the lead (SAL, SQL, rejected, recycled). Deal stages
 -- have no versioned definition.
+{#- Incremental: event numbers, cycles and the out-of-order flags depend on all of a person's
+    events, so a run recomputes every event of each affected person: one with an event that is
+    new, gone or changed (int_lifecycle_events_unioned compared with the rows this table
+    holds). The event id hashes the person, so a merge of two persons gives new ids: rows are
+    replaced by lifecycle_event_id and ids gone from the sources are deleted by the post-hook.
+    A change to the definition seeds needs `--full-refresh`. Equal to a full rebuild:
+    tests/test_incremental_marts.py. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='lifecycle_event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ incremental_delete_gone_rows('lifecycle_event_id', ref('int_lifecycle_events_unioned')) }}",
+) }}
 
 with
 
-events as (
+events_sequenced as (
 
     select * from {{ ref('int_lifecycle_events_sequenced') }}
+
+),
+
+{% if is_incremental() %}
+
+events_unioned as (
+
+    select * from {{ ref('int_lifecycle_events_unioned') }}
+
+),
+
+stored_events as (
+
+    select * from {{ this }}
+
+),
+
+-- Every person with an event that is new, gone, or changed in a fact the sequencing or the
+-- definition lookup depends on (both persons, when an event moved).
+affected_people as (
+
+    select events_unioned.person_id
+    from events_unioned
+    left join stored_events
+        on events_unioned.lifecycle_event_id = stored_events.lifecycle_event_id
+    where stored_events.lifecycle_event_id is null
+        {%- for column in [
+            'person_id', 'lead_id', 'segment_code', 'stage_code', 'stage_order', 'is_exit',
+            'entered_at', 'event_source', 'source_record_id',
+        ] %}
+        or events_unioned.{{ column }} is distinct from stored_events.{{ column }}
+        {%- endfor %}
+    union
+    select stored_events.person_id
+    from stored_events
+    left join events_unioned
+        on stored_events.lifecycle_event_id = events_unioned.lifecycle_event_id
+    where events_unioned.lifecycle_event_id is null
+        {%- for column in ['person_id', 'entered_at', 'stage_code', 'segment_code'] %}
+        or events_unioned.{{ column }} is distinct from stored_events.{{ column }}
+        {%- endfor %}
+    {%- if backfill_window() %}
+    -- revops backfill: every person with an event on its days.
+    union
+    select events_unioned.person_id
+    from events_unioned
+    where {{ in_backfill_window('events_unioned.entered_at') }}
+    {%- endif %}
+
+),
+
+{% endif %}
+
+-- Full build: every event. Incremental: every event of an affected person.
+events as (
+
+    select * from events_sequenced
+    {% if is_incremental() %}
+    where events_sequenced.person_id in (select affected_people.person_id from affected_people)
+    {% endif %}
 
 ),
 

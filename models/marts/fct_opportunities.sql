@@ -4,9 +4,10 @@
     out, so the row count equals the CRM's live opportunities (tested by pytest). -#}
 with
 
+-- stg_crm__opportunities with account_id read through def_record_id_mapping (merged accounts).
 opportunities as (
 
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_opportunity_accounts_resolved') }}
     where not is_deleted
 
 ),

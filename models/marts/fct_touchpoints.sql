@@ -5,7 +5,23 @@
 
     A milestone touch is the last eligible touch at or before the milestone's moment (the
     touch that "caused" it): first touch = the earliest; ties on timestamp are resolved by
-    touchpoint_id, so the same touch wins on every engine and every run. -#}
+    touchpoint_id, so the same touch wins on every engine and every run.
+
+    Incremental: the numbering and the milestone flags depend on
+    all of a person's touches, so a run recomputes every touch of each affected person: one
+    with a touch that is new, gone, or changed before numbering (person, account, time,
+    channel, eligibility ...; compared with the rows this table holds), or whose lifecycle
+    milestones would now flag another touch. Person ids move when records merge (a lead
+    converted to a contact takes the contact's person), so rows are replaced by touchpoint_id
+    and both the old and the new person are recomputed; a touch gone from the sources is
+    deleted by the post-hook. Equal to a full rebuild: tests/test_incremental_marts.py. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='touchpoint_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ incremental_delete_gone_rows('touchpoint_id', ref('int_touchpoints_unioned')) }}",
+) }}
 {%- set include_sales_touches = var('attribution')['include_sales_touches'] -%}
 
 with
@@ -105,18 +121,104 @@ touches_placed as (
 
 ),
 
+{% if is_incremental() %}
+
+stored_touches as (
+
+    select * from {{ this }}
+
+),
+
+-- A touch that is new, gone, or differs in a fact the numbering or a flag depends on. Both its
+-- stored and its current person are affected (a merge moves touches between persons).
+touch_changes as (
+
+    select
+        coalesce(touches_placed.touchpoint_id, stored_touches.touchpoint_id) as touchpoint_id,
+        touches_placed.person_id as current_person_id,
+        stored_touches.person_id as stored_person_id
+    from touches_placed
+    full outer join stored_touches
+        on touches_placed.touchpoint_id = stored_touches.touchpoint_id
+    where touches_placed.touchpoint_id is null
+        or stored_touches.touchpoint_id is null
+        {%- for column in [
+            'person_id', 'account_id', 'touched_at', 'is_attribution_eligible', 'touch_source',
+            'source_record_id', 'lead_id', 'contact_id', 'campaign_id', 'program_id',
+            'activity_type', 'channel', 'channel_group', 'utm_source', 'utm_medium',
+            'utm_campaign', 'is_sales_touch',
+        ] %}
+        or touches_placed.{{ column }} is distinct from stored_touches.{{ column }}
+        {%- endfor %}
+
+),
+
+-- A person whose touches did not change but whose lifecycle milestones moved: the touch each
+-- milestone would flag now, from the stored numbers, differs from the touch flagged.
+milestone_changes as (
+
+    select stored_touches.person_id
+    from stored_touches
+    left join lifecycles
+        on stored_touches.person_id = lifecycles.person_id
+    where stored_touches.person_id is not null
+    group by stored_touches.person_id
+    having
+        {%- for milestone, moment in [
+            ('lead_creation', 'lead_created_at'), ('mql', 'first_mql_at'),
+            ('opportunity_creation', 'opportunity_at'), ('closed_won', 'won_at'),
+        ] %}
+        {{ 'or ' if not loop.first }}max(
+            case when stored_touches.touched_at <= lifecycles.{{ moment }} then stored_touches.person_touch_number end
+        ) is distinct from max(
+            case when stored_touches.is_{{ milestone }}_touch then stored_touches.person_touch_number end
+        )
+        {%- endfor %}
+
+),
+
+affected_people as (
+
+    select current_person_id as person_id from touch_changes
+    union
+    select stored_person_id as person_id from touch_changes
+    union
+    select person_id from milestone_changes
+    {%- if backfill_window() %}
+    -- revops backfill: every person with a touch on its days.
+    union
+    select person_id from touches_placed
+    where {{ in_backfill_window('touches_placed.touched_at') }}
+    {%- endif %}
+
+),
+
+{% endif %}
+
+-- Full build: every touch. Incremental: every touch of an affected person, and changed touches
+-- without a person (they have no numbering to redo).
+touches_in_scope as (
+
+    select * from touches_placed
+    {% if is_incremental() %}
+    where touches_placed.person_id in (select affected_people.person_id from affected_people)
+        or touches_placed.touchpoint_id in (select touch_changes.touchpoint_id from touch_changes)
+    {% endif %}
+
+),
+
 touches_ranked as (
 
     select
-        touches_placed.*,
+        touches_in_scope.*,
         case
-            when touches_placed.is_attribution_eligible and touches_placed.person_id is not null
+            when touches_in_scope.is_attribution_eligible and touches_in_scope.person_id is not null
                 then row_number() over (
-                    partition by touches_placed.person_id, touches_placed.is_attribution_eligible
-                    order by touches_placed.touched_at, touches_placed.touchpoint_id
+                    partition by touches_in_scope.person_id, touches_in_scope.is_attribution_eligible
+                    order by touches_in_scope.touched_at, touches_in_scope.touchpoint_id
                 )
         end as person_touch_number
-    from touches_placed
+    from touches_in_scope
 
 ),
 

@@ -8,6 +8,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from revops.contract import BY_TABLE, OBJECTS
 from revops.ingest import IngestReport, build_pipeline, build_source
+from revops.ingest.recovery import clear_interrupted_load
 from revops.paths import duckdb_path, landing_dir
 
 
@@ -70,6 +71,9 @@ class RawTableTranslator(DagsterDltTranslator):
 def raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[MaterializeResult]:
     """Load new or changed landing files; a table whose files break the contract fails the step
     with the file and column named, after every other table has loaded."""
+    # What a killed run left (its load package, staged batches, ledger rows of a load that
+    # never completed) goes before the source reads the ledger, as in `revops ingest`.
+    clear_interrupted_load(build_pipeline(duckdb_path()), say=_progress)
     report = IngestReport()
     source = build_source(landing_dir(), duckdb_path(), report=report, progress=_progress)
     results = list(dlt.run(context=context, dlt_source=source))

@@ -1,5 +1,6 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (one dbt step for all)."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -8,6 +9,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    Config,
     Failure,
     Output,
     RetryRequested,
@@ -51,6 +53,21 @@ class RevopsDbtTranslator(DagsterDbtTranslator):
         return ["team:analytics-engineering"]
 
 
+class DbtBuildConfig(Config):
+    """Run options of the dbt step. Empty for the daily run; `revops backfill` sets the days
+    (ISO dates, both included) whose rows the incremental models reprocess."""
+
+    backfill_from: str = ""
+    backfill_to: str = ""
+
+    def dbt_args(self) -> list[str]:
+        """Return the extra `dbt build` arguments: the backfill vars, or none."""
+        if not (self.backfill_from or self.backfill_to):
+            return []
+        window = {"backfill_from": self.backfill_from, "backfill_to": self.backfill_to}
+        return ["--vars", json.dumps(window)]
+
+
 @dbt_assets(
     manifest=revops_dbt_project.manifest_path,
     project=revops_dbt_project,
@@ -58,13 +75,13 @@ class RevopsDbtTranslator(DagsterDbtTranslator):
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """Seeds, models and their tests in one `dbt build`: one process start instead of one per
     model (each dbt invocation costs ~2.5 s of start-up here). A build that fails for a
     transient cause (a held DuckDB lock, a killed dbt process) is retried with backoff; a
     failing test or SQL error is not (see orchestration/retries.py)."""
     failed_checks = 0
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    invocation = dbt.cli(["build", *config.dbt_args()], context=context, raise_on_error=False)
     try:
         for event in invocation.stream():
             if isinstance(event, Output):

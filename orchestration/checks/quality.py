@@ -7,6 +7,10 @@ the checked asset do not run in that run. A crashed expectation (SQL error, unsu
 dialect) raises CrashedExpectationError and fails the check step itself, loudly, instead of
 reporting violations that are not there.
 
+Each check writes its suite's outcomes under `<reports>/validations/<run id>/`
+(expectations/results.py); the report asset of the same run reads them and validates only
+the suites no check covered, so a run pays for each validation once.
+
 Wire into orchestration/definitions.py with:
     from orchestration.checks.quality import QUALITY_CHECKS, data_quality_report
 """
@@ -25,6 +29,7 @@ from dagster import (
     asset_check,
 )
 
+from expectations.results import load_outcomes, run_results_dir, save_outcomes
 from expectations.run import Outcome, SuiteSpec, run_suites, suite_specs
 from revops.definitions import load
 from revops.paths import duckdb_path, reports_dir
@@ -82,6 +87,8 @@ def _make_check(spec: SuiteSpec):
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         run = run_suites(duckdb_path(), only=[spec.name])
         context.log.info(f"{spec.name}: validated in {run.seconds:.2f}s")
+        # The report of this run reads these instead of validating the suite again.
+        save_outcomes(run, run_results_dir(reports_dir(), context.op_execution_context.run_id))
         return check_result(spec, run.outcomes)
 
     return _check
@@ -110,17 +117,24 @@ _REPORT_DEPS = sorted(
     group_name="reports",
     description="The RevOps data-quality report: per documented definition, the share of "
                 "records that follow it, examples, trend, and the gap per definition group "
-                "(reports/data_quality.html and .md, Data Docs under reports/gx/).",
+                "(reports/data_quality.html and .md). Reuses the outcomes of this run's checks; "
+                "GX Data Docs (reports/gx/) cover the suites it validated itself - "
+                "`revops report` validates and documents them all.",
     owners=["team:revops"],
 )
 def data_quality_report(context: AssetExecutionContext) -> MaterializeResult:
     from expectations.report import write_report
 
-    report = write_report(duckdb_path(), reports_dir())
-    context.log.info(f"wrote {report.html_path} and {report.markdown_path}")
+    # What this run's checks found is reused; only suites no check validated run here.
+    checked = load_outcomes(run_results_dir(reports_dir(), context.op_execution_context.run_id),
+                            load().fingerprint)
+    report = write_report(duckdb_path(), reports_dir(), checked=checked)
+    context.log.info(f"wrote {report.html_path} and {report.markdown_path}; "
+                     f"{report.reused_suites} suites reused from this run's checks")
     return MaterializeResult(metadata={
         "html": MetadataValue.path(str(report.html_path)),
         "markdown": MetadataValue.path(str(report.markdown_path)),
         "gaps": MetadataValue.json({gap.group: gap.gap for gap in report.gaps}),
         "seconds": report.run.seconds,
+        "suites_reused_from_checks": report.reused_suites,
     })

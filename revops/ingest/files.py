@@ -83,6 +83,26 @@ def discover(landing_dir: Path, spec: ObjectSpec) -> list[LandingFile]:
     return found
 
 
+LandingSnapshot = dict[str, list[LandingFile]]
+
+
+def take_snapshot(landing_dir: Path, specs: list[ObjectSpec]) -> LandingSnapshot:
+    """The files of every object as they are now ({raw table: files}, each with its size and
+    modification time): what one run reads. A file that lands later waits for the next run, and
+    a file that changes after this moment is left for the next run too (see `is_unchanged`)."""
+    return {spec.table: discover(landing_dir, spec) for spec in specs}
+
+
+def is_unchanged(file: LandingFile) -> bool:
+    """True when the file still has the size and modification time of its snapshot: false
+    while a writer is still appending to it (or has replaced or removed it)."""
+    try:
+        stat = file.path.stat()
+    except FileNotFoundError:
+        return False
+    return (stat.st_size, _utc_microseconds(stat.st_mtime_ns)) == (file.size, file.modified_at)
+
+
 def _utc_microseconds(mtime_ns: int) -> datetime:
     """A file time as naive UTC, truncated to microseconds: what a DuckDB TIMESTAMP holds,
     so the ledger's value compares equal after the round trip."""

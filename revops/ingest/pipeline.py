@@ -10,6 +10,7 @@ import dlt
 
 from revops.ingest.dlt_settings import PIPELINE_NAME, configure_dlt, pipelines_dir
 from revops.ingest.locking import wait_until_free
+from revops.ingest.recovery import clear_interrupted_load
 from revops.ingest.report import IngestReport
 from revops.ingest.source import build_source
 
@@ -72,9 +73,9 @@ def run_ingestion(
     report = IngestReport()
     source = build_source(landing_dir, duckdb_path, tables, report=report, progress=progress)
     pipeline = build_pipeline(duckdb_path, postgres)
-    # A package left by a crashed run is dropped, not retried: its files are not in the
-    # committed ledger, so this run reads them again, and the merge makes that harmless.
-    pipeline.abort_packages()
+    # Before the source reads the ledger: what a killed run left (its load package, staged
+    # batches, ledger and quarantine rows of a load that never completed) goes first.
+    clear_interrupted_load(pipeline, say=progress)
     load_info = pipeline.run(source)
     load_info.raise_on_failed_jobs()
     if postgres:

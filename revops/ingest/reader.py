@@ -18,6 +18,7 @@ re-read with Python's csv module, which counts physical lines itself.
 import csv
 import gzip
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,10 @@ _CSV_OPTIONS = (
 # IsDeleted) and history mode's flag of the current version of a record.
 _FIVETRAN_DELETED = "_fivetran_deleted"
 _FIVETRAN_ACTIVE = "_fivetran_active"
+# DuckDB's cap for one file's private connection (it spills to temp_dir beyond it). Its default,
+# 80% of RAM, let the whole file stay in memory, so the ingestion's peak grew with the file
+# (the generator writes five files per table whatever the scale).
+READER_MEMORY_LIMIT = os.environ.get("REVOPS_INGEST_READER_MEMORY", "256MB")
 # Longest value quoted back in a quarantine reason.
 _REASON_VALUE_CHARS = 200
 
@@ -94,7 +99,7 @@ class FileReader:
         self.load_id = load_id
         self.counts = FileCounts()
         self.extras = [name for name in header.canonical if name not in spec.columns]
-        config = {"preserve_insertion_order": True}
+        config = {"preserve_insertion_order": True, "memory_limit": READER_MEMORY_LIMIT}
         if temp_dir is not None:
             config["temp_directory"] = str(temp_dir)
         self.con = duckdb.connect(":memory:", config=config)

@@ -11,6 +11,8 @@ class TableReport:
     table: str
     files_read: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)  # already in the ledger, unchanged
+    # changed after the run listed the landing files (a writer still at work): next run
+    files_deferred: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_loaded: int = 0  # handed to the merge (new keys or newer versions)
     rows_skipped: int = 0  # valid, but raw already holds this version or a newer one
@@ -24,7 +26,10 @@ class TableReport:
     def __str__(self) -> str:
         text = (
             f"{self.table}: {len(self.files_read)} file(s) read, "
-            f"{len(self.files_skipped)} skipped (already loaded); {self.rows_loaded:,} rows "
+            f"{len(self.files_skipped)} skipped (already loaded)"
+            + (f", {len(self.files_deferred)} left for the next run (still being written)"
+               if self.files_deferred else "")
+            + f"; {self.rows_loaded:,} rows "
             f"loaded, {self.rows_skipped:,} unchanged or older, "
             f"{self.rows_quarantined:,} quarantined"
         )

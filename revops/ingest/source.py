@@ -30,7 +30,14 @@ from dlt.extract.source import DltSource
 from revops.contract import OBJECTS, ObjectSpec, spec_for
 from revops.ingest.dlt_settings import configure_dlt, pipelines_dir
 from revops.ingest.errors import LandingFileError
-from revops.ingest.files import LandingFile, discover, fingerprint, read_header
+from revops.ingest.files import (
+    LandingFile,
+    LandingSnapshot,
+    fingerprint,
+    is_unchanged,
+    read_header,
+    take_snapshot,
+)
 from revops.ingest.reader import FileCounts, FileReader
 from revops.ingest.report import IngestReport, TableReport
 from revops.ingest.tables import (
@@ -83,11 +90,17 @@ def build_source(
     say = progress or log.info
     landing_dir = Path(landing_dir)
     duckdb_path = Path(duckdb_path)
+    # The landing files this run reads, listed once before anything is read: an export that
+    # lands while the run is extracting is read by the next run, never half-read by this one.
+    snapshot = take_snapshot(landing_dir, specs)
 
     @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
     def revops_landing() -> list[DltResource]:
         return [
-            *(_raw_table_resource(spec, landing_dir, duckdb_path, report, say) for spec in specs),
+            *(
+                _raw_table_resource(spec, landing_dir, duckdb_path, snapshot, report, say)
+                for spec in specs
+            ),
             _empty_table_resource(QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_SCHEMA),
             _empty_table_resource(LEDGER_TABLE, LEDGER_COLUMNS, LEDGER_SCHEMA),
         ]
@@ -114,10 +127,18 @@ def _empty_table_resource(name: str, columns, schema: pa.Schema) -> DltResource:
 
 
 def _raw_table_resource(
-    spec: ObjectSpec, landing_dir: Path, duckdb_path: Path, report: IngestReport, say: Progress
+    spec: ObjectSpec,
+    landing_dir: Path,
+    duckdb_path: Path,
+    snapshot: LandingSnapshot,
+    report: IngestReport,
+    say: Progress,
 ) -> DltResource:
     def load_table() -> Iterator:
-        yield from _load_table(spec, landing_dir, duckdb_path, report.start_table(spec.table), say)
+        yield from _load_table(
+            spec, landing_dir, duckdb_path, snapshot[spec.table],
+            report.start_table(spec.table), say,
+        )
 
     resource = dlt.resource(load_table, name=spec.table)
     # Variants first: dlt copies the resource's hints into a variant when it is created, and
@@ -141,6 +162,7 @@ def _load_table(
     spec: ObjectSpec,
     landing_dir: Path,
     duckdb_path: Path,
+    files: list[LandingFile],
     table_report: TableReport,
     say: Progress,
 ) -> Iterator:
@@ -149,10 +171,9 @@ def _load_table(
     # An empty batch first: the raw table exists with every contract column from the first run.
     yield raw_schema(spec).empty_table()
 
-    files = discover(landing_dir, spec)
     fingerprints: dict[LandingFile, str] = {}
     pending = _changed_files(
-        files, read_ledger(duckdb_path, spec.table), fingerprints, table_report
+        files, read_ledger(duckdb_path, spec.table), fingerprints, table_report, say
     )
     if table_report.files_skipped:
         say(
@@ -163,11 +184,14 @@ def _load_table(
     # Check every header before reading any rows: one broken file stops the whole table, so
     # raw stays as the last good run left it and the asset fails with the file and column.
     headers = {}
-    for file in pending:
+    for file in list(pending):
         try:
             headers[file] = read_header(file, spec)
         except LandingFileError as error:
-            table_report.errors.append(error)
+            if is_unchanged(file):
+                table_report.errors.append(error)
+            else:  # a half-written header is a writer at work, not a broken export
+                _defer(file, pending, table_report, say)
     if table_report.errors:
         for error in table_report.errors:
             say(f"{spec.table}: {error}")
@@ -176,14 +200,20 @@ def _load_table(
         return
 
     temp_dir = pipelines_dir(duckdb_path) / "tmp"  # where DuckDB spills a file too big for RAM
-    for file in pending:
+    for file in list(pending):
         with FileReader(
             file, spec, headers[file], loaded_at=loaded_at, load_id=load_id, temp_dir=temp_dir
         ) as reader:
             try:
+                if not is_unchanged(file):
+                    _defer(file, pending, table_report, say)
+                    continue
                 reader.stage()
                 reader.validate()
             except _UNREADABLE as exc:
+                if not is_unchanged(file):  # e.g. a Parquet file whose footer is not written yet
+                    _defer(file, pending, table_report, say)
+                    continue
                 # A damaged file (truncated gzip, I/O error): the table stops here. Files
                 # before it in name order have loaded; this one and the rest are read again
                 # next run, since the ledger does not list them.
@@ -193,6 +223,11 @@ def _load_table(
                 rows = _file_error_rows(spec, landing_dir, [error], loaded_at, load_id)
                 yield dlt.mark.with_table_name(rows, QUARANTINE_TABLE)
                 return
+            # Checked after staging, which copied the rows into the reader's own database: if
+            # size and time still match the snapshot, what was staged is the file as listed.
+            if not is_unchanged(file):
+                _defer(file, pending, table_report, say)
+                continue
             existing = existing_versions(duckdb_path, spec, reader.keys())
             yield from reader.batches(existing, ROWS_PER_BATCH)
             quarantine = reader.quarantine()
@@ -214,11 +249,26 @@ def _load_table(
         )
 
 
+def _defer(
+    file: LandingFile, pending: list[LandingFile], table_report: TableReport, say: Progress
+) -> None:
+    """Leave a file that changed since the run's snapshot (a writer still at work) for the next
+    run: none of its rows and no ledger row go into this run's load."""
+    if file in pending:
+        pending.remove(file)
+    table_report.files_deferred.append(file.relative)
+    say(
+        f"{table_report.table}: {file.name} changed since this run listed the landing files "
+        f"(size {file.size:,} bytes then): still being written, left for the next run"
+    )
+
+
 def _changed_files(
     files: list[LandingFile],
     ledger: dict[str, LedgerEntry],
     fingerprints: dict[LandingFile, str],
     table_report: TableReport,
+    say: Progress,
 ) -> list[LandingFile]:
     """Files never loaded, or changed since: size and time first, the content hash if those
     differ (a file touched without changing is not read again). Fills `fingerprints` for the
@@ -229,7 +279,11 @@ def _changed_files(
         if entry and (entry.file_size, entry.modified_at) == (file.size, file.modified_at):
             table_report.files_skipped.append(file.relative)
             continue
-        fingerprints[file] = fingerprint(file.path)
+        try:
+            fingerprints[file] = fingerprint(file.path)
+        except FileNotFoundError:  # moved away since the snapshot (a writer renaming a file)
+            _defer(file, pending, table_report, say)
+            continue
         if entry and entry.fingerprint == fingerprints[file]:
             table_report.files_skipped.append(file.relative)
             continue

@@ -4,11 +4,11 @@
     The chain: transition probabilities from int_markov_transitions_counted. Removing a
     channel sends every step into it to 'null'; its removal effect is
     1 - P(conversion without it) / P(conversion). P(conversion) is read from the matrix power
-    P^(2^12) (12 squarings: 4,096 steps) at (start, conversion), in plain SQL (joins and sums)
-    so it runs unchanged on DuckDB and PostgreSQL: a journey that has not been absorbed after
-    4,096 steps is negligible for channel paths of tens of steps. revops/attribution/markov.py
-    solves the same chain exactly with numpy; tests/test_attribution.py checks that the two
-    agree to 1e-9. -#}
+    P^(2^12) (12 squarings: 4,096 steps; one squaring is macro markov_matrix_squared) at
+    (start, conversion), in SQL (joins and sums) so it runs on every engine: a journey that has
+    not been absorbed after 4,096 steps is negligible for channel paths of tens of steps.
+    revops/attribution/markov.py solves the same chain exactly with numpy;
+    tests/test_attribution.py checks that the two agree to 1e-9. -#}
 {%- set squarings = 12 -%}
 
 with
@@ -93,25 +93,7 @@ matrix_power_0 as (
 
 {% for power in range(1, squarings + 1) %}
 matrix_power_{{ power }} as (
-
-    select
-        left_step.removed_channel,
-        left_step.from_state,
-        right_step.to_state,
-        sum(left_step.probability * right_step.probability) as probability
-    from matrix_power_{{ power - 1 }} as left_step
-    inner join matrix_power_{{ power - 1 }} as right_step
-        on left_step.removed_channel = right_step.removed_channel
-        and left_step.to_state = right_step.from_state
-    group by
-        left_step.removed_channel,
-        left_step.from_state,
-        right_step.to_state
-    -- PostgreSQL raises "value out of range: underflow" where a product of doubles falls
-    -- below ~1e-308 (DuckDB rounds to 0): mass under 1e-100 is dropped at every step, so no
-    -- product of two kept values can underflow, and what is dropped changes nothing visible.
-    having sum(left_step.probability * right_step.probability) >= 1e-100
-
+{{ markov_matrix_squared('matrix_power_' ~ (power - 1)) }}
 ),
 
 {% endfor %}

@@ -1,6 +1,9 @@
--- One row per opportunity with the account it refers to, read through def_record_id_mapping:
--- an id listed there (a merged or migrated account) is replaced by the id that exists.
--- account_exists is false when the resolved account is not in the CRM export at all.
+-- One row per opportunity: every column of stg_crm__opportunities, with account_id read
+-- through def_record_id_mapping (an id listed there -- a merged or migrated account -- is
+-- replaced by the id that exists). fct_opportunities reads opportunities from here, so a
+-- mapping row fixes the mart's account and segment. source_account_id keeps the id as the CRM
+-- exported it; account_exists is false when the resolved account is not in the CRM export.
+{%- set opportunity_columns = adapter.get_columns_in_relation(ref('stg_crm__opportunities')) %}
 
 with
 
@@ -26,16 +29,22 @@ account_id_mapping as (
 final as (
 
     select
-        opportunities.opportunity_id,
-        opportunities.account_id as source_account_id,
+        {%- for column in opportunity_columns %}
+        {%- if column.name | lower == 'account_id' %}
         coalesce(account_id_mapping.target_record_id, opportunities.account_id) as account_id,
+        {%- else %}
+        opportunities.{{ adapter.quote(column.name) }},
+        {%- endif %}
+        {%- endfor %}
+        opportunities.account_id as source_account_id,
         account_id_mapping.target_record_id is not null as is_account_id_mapped,
         accounts.account_id is not null as account_exists
     from opportunities
     left join account_id_mapping
-        on account_id_mapping.source_record_id = opportunities.account_id
+        on opportunities.account_id = account_id_mapping.source_record_id
     left join accounts
-        on accounts.account_id = coalesce(account_id_mapping.target_record_id, opportunities.account_id)
+        on coalesce(account_id_mapping.target_record_id, opportunities.account_id)
+            = accounts.account_id
 
 )
 

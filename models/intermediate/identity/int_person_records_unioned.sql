@@ -1,6 +1,8 @@
 -- Leads and contacts as one list of person records, each with its account, segment and ICP
 -- title fit. The email address leaves here only as a salted hash and a domain: everything
--- downstream of staging matches people on the hash.
+-- downstream of staging matches people on the hash. Account ids a contact or a converted lead
+-- carries are read through def_record_id_mapping (merged or migrated accounts), as
+-- opportunities' are in int_opportunity_accounts_resolved.
 
 with
 
@@ -40,6 +42,13 @@ icp_versions as (
 icp_rules as (
 
     select * from {{ ref('def_icp_rules') }}
+
+),
+
+account_id_mapping as (
+
+    select * from {{ ref('def_record_id_mapping') }}
+    where lower(object_name) = 'account'
 
 ),
 
@@ -98,6 +107,7 @@ lead_records as (
         leads.converted_contact_id,
         leads.converted_opportunity_id,
         coalesce(
+            converted_account_mapping.target_record_id,
             leads.converted_account_id,
             website_accounts.account_id,
             email_accounts.account_id,
@@ -127,6 +137,8 @@ lead_records as (
         leads.converted_date,
         leads.created_at
     from leads
+    left join account_id_mapping as converted_account_mapping
+        on leads.converted_account_id = converted_account_mapping.source_record_id
     left join unique_account_keys as website_accounts
         on website_accounts.key_type = 'website_domain'
         and leads.website_domain = website_accounts.match_key
@@ -148,7 +160,7 @@ contact_records as (
         contacts.contact_id,
         cast(null as {{ dbt.type_string() }}) as converted_contact_id,
         cast(null as {{ dbt.type_string() }}) as converted_opportunity_id,
-        contacts.account_id,
+        coalesce(account_id_mapping.target_record_id, contacts.account_id) as account_id,
         case when contacts.account_id is not null then 'contact_account' end as account_match,
         {{ hash_pii('contacts.email') }} as email_hash,
         contacts.email_domain,
@@ -169,8 +181,10 @@ contact_records as (
         cast(null as date) as converted_date,
         contacts.created_at
     from contacts
+    left join account_id_mapping
+        on contacts.account_id = account_id_mapping.source_record_id
     left join accounts
-        on contacts.account_id = accounts.account_id
+        on coalesce(account_id_mapping.target_record_id, contacts.account_id) = accounts.account_id
 
 ),
 

@@ -120,13 +120,22 @@ opportunity_records as (
 
 ),
 
+-- Each link carries the touch's columns, so the window filter below joins on
+-- opportunity_id only. Joining marketing_touches a second time by activity_id (as before) let
+-- PostgreSQL, with no statistics for the CTEs, join every opportunity window to every touch
+-- first: a nested loop of ~20 s at 10,000 leads (docs/engines.md).
 touches_by_lead as (
 
     select
         opportunity_records.opportunity_id,
-        marketing_touches.activity_id,
         opportunity_records.linked_by,
-        opportunity_records.link_priority
+        opportunity_records.link_priority,
+        marketing_touches.activity_id,
+        marketing_touches.lead_id,
+        marketing_touches.contact_id,
+        marketing_touches.program_id,
+        marketing_touches.activity_type,
+        marketing_touches.activity_at
     from opportunity_records
     inner join marketing_touches
         on opportunity_records.lead_id = marketing_touches.lead_id
@@ -137,9 +146,14 @@ touches_by_contact as (
 
     select
         opportunity_records.opportunity_id,
-        marketing_touches.activity_id,
         opportunity_records.linked_by,
-        opportunity_records.link_priority
+        opportunity_records.link_priority,
+        marketing_touches.activity_id,
+        marketing_touches.lead_id,
+        marketing_touches.contact_id,
+        marketing_touches.program_id,
+        marketing_touches.activity_type,
+        marketing_touches.activity_at
     from opportunity_records
     inner join marketing_touches
         on opportunity_records.contact_id = marketing_touches.contact_id
@@ -150,9 +164,14 @@ touches_by_account as (
 
     select
         opportunity_windows.opportunity_id,
-        marketing_touches.activity_id,
         'account' as linked_by,
-        3 as link_priority
+        3 as link_priority,
+        marketing_touches.activity_id,
+        marketing_touches.lead_id,
+        marketing_touches.contact_id,
+        marketing_touches.program_id,
+        marketing_touches.activity_type,
+        marketing_touches.activity_at
     from opportunity_windows
     inner join marketing_touches
         on opportunity_windows.account_id = marketing_touches.account_id
@@ -175,11 +194,11 @@ touches_in_window as (
         linked_touches.opportunity_id,
         linked_touches.activity_id,
         linked_touches.linked_by,
-        marketing_touches.lead_id,
-        marketing_touches.contact_id,
-        marketing_touches.program_id,
-        marketing_touches.activity_type,
-        marketing_touches.activity_at,
+        linked_touches.lead_id,
+        linked_touches.contact_id,
+        linked_touches.program_id,
+        linked_touches.activity_type,
+        linked_touches.activity_at,
         opportunity_windows.opportunity_created_at,
         row_number() over (
             partition by linked_touches.opportunity_id, linked_touches.activity_id
@@ -188,10 +207,8 @@ touches_in_window as (
     from linked_touches
     inner join opportunity_windows
         on linked_touches.opportunity_id = opportunity_windows.opportunity_id
-    inner join marketing_touches
-        on linked_touches.activity_id = marketing_touches.activity_id
-    where marketing_touches.activity_at >= opportunity_windows.lookback_starts_at
-        and marketing_touches.activity_at <= opportunity_windows.opportunity_created_at
+    where linked_touches.activity_at >= opportunity_windows.lookback_starts_at
+        and linked_touches.activity_at <= opportunity_windows.opportunity_created_at
 
 ),
 

@@ -1,7 +1,8 @@
 {#- Incremental: one of the largest tables, read by several intermediate models. A run
     reprocesses only the keys loaded since the last run (raw rows carry _loaded_at; a
     corrected export gets a new one) and replaces their rows (delete+insert on the key), so a
-    late or corrected record updates in place. Full refresh gives the same rows
+    late or corrected record updates in place (macro versions_loaded_since_last_run; a
+    backfill also reprocesses the keys of its days). Full refresh gives the same rows
     (tests/test_orchestration_incremental.py). -#}
 {{ config(
     materialized=incremental_materialization(),
@@ -14,19 +15,7 @@ with
 
 source as (
 
-    select * from {{ source('map', 'map_activity') }}
-    {% if is_incremental() %}
-    -- Every stored version of a key that was (re)loaded since the last run, so
-    -- latest_versions picks among all of them, as a full build would.
-    where activity_id in (
-        select activity_id
-        from {{ source('map', 'map_activity') }}
-        where _loaded_at >= (
-            select coalesce(max(loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
-    )
-    {% endif %}
+    {{ versions_loaded_since_last_run(source('map', 'map_activity'), 'activity_id', event_column='activity_at') }}
 
 ),
 
