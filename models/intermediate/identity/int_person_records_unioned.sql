@@ -224,22 +224,7 @@ records_versioned as (
 
 title_fits as (
 
-    select
-        records_versioned.record_id,
-        max(
-            case
-                when lower(records_versioned.title)
-                    like {{ dbt.concat(["'%'", 'lower(icp_rules.rule_value)', "'%'"]) }}
-                    then 1
-                else 0
-            end
-        ) as has_title_keyword
-    from records_versioned
-    inner join icp_rules
-        on records_versioned.segment_code = icp_rules.segment_code
-        and records_versioned.icp_version = icp_rules.icp_version
-        and icp_rules.rule_type = 'title_keyword'
-    group by records_versioned.record_id
+    {{ icp_title_keyword_fits('records_versioned', 'record_id') }}
 
 ),
 

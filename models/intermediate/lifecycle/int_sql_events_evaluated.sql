@@ -57,22 +57,7 @@ sql_people as (
 
 title_fits as (
 
-    select
-        sql_people.person_id,
-        max(
-            case
-                when lower(sql_people.title)
-                    like {{ dbt.concat(["'%'", 'lower(icp_rules.rule_value)', "'%'"]) }}
-                    then 1
-                else 0
-            end
-        ) as has_title_keyword
-    from sql_people
-    inner join icp_rules
-        on sql_people.segment_code = icp_rules.segment_code
-        and sql_people.icp_version = icp_rules.icp_version
-        and icp_rules.rule_type = 'title_keyword'
-    group by sql_people.person_id
+    {{ icp_title_keyword_fits('sql_people', 'person_id') }}
 
 ),
 
