@@ -4,6 +4,12 @@
 -- mapping row fixes the mart's account and segment. source_account_id keeps the id as the CRM
 -- exported it; account_exists is false when the resolved account is not in the CRM export.
 {%- set opportunity_columns = adapter.get_columns_in_relation(ref('stg_crm__opportunities')) %}
+{%- if execute and not opportunity_columns %}
+    {{ exceptions.raise_compiler_error(
+        'int_opportunity_accounts_resolved lists the columns of ' ~ ref('stg_crm__opportunities')
+        ~ ', which is not built yet: build it first (dbt build does; dbt compile alone does not).'
+    ) }}
+{%- endif %}
 
 with
 
