@@ -14,7 +14,7 @@ person_records as (
 
 opportunities as (
 
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_opportunity_accounts_resolved') }}
     where not is_deleted
 
 ),

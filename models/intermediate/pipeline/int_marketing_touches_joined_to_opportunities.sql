@@ -15,7 +15,7 @@ with
 
 opportunities as (
 
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_opportunity_accounts_resolved') }}
     where not is_deleted
 
 ),
