@@ -8,11 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
+from fixtures.semantic_warehouse import run_dbt
 
 from revops.generate import generate
 from revops.ingest import run_ingestion
-from revops.paths import PROJECT_DIR
 
 MARTS = ("fct_touchpoints", "fct_lifecycle_events", "fct_attribution")
 # Day N+1: the rows of these tables created on or after the cut arrive with the next load.
@@ -33,25 +32,7 @@ CUT_QUANTILE = 0.97
 
 
 def _dbt(args: list[str], database: Path, work_dir: Path) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REVOPS_DUCKDB_PATH", str(database))
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--target",
-                "duckdb",
-                "--target-path",
-                str(work_dir / "target"),
-                "--log-path",
-                str(work_dir / "logs"),
-                "--quiet",
-            ]
-        )
-    assert result.success, result.exception or [str(node.message) for node in result.result]
+    run_dbt(args, database, work_dir / "target")
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, mart: str) -> list[tuple]:
