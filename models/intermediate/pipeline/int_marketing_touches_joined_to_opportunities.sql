@@ -10,6 +10,8 @@
       2 account_person  a person whose account (dim_people) is the opportunity's account
       3 account         an activity the marketing platform itself files under the account -#}
 {%- set lookback_days = var('attribution')['lookback_days'] -%}
+{#- What each link to an opportunity carries of the touch it found. -#}
+{%- set touch_columns = ['activity_id', 'lead_id', 'contact_id', 'program_id', 'activity_type', 'activity_at'] -%}
 
 with
 
@@ -130,12 +132,9 @@ touches_by_lead as (
         opportunity_records.opportunity_id,
         opportunity_records.linked_by,
         opportunity_records.link_priority,
-        marketing_touches.activity_id,
-        marketing_touches.lead_id,
-        marketing_touches.contact_id,
-        marketing_touches.program_id,
-        marketing_touches.activity_type,
-        marketing_touches.activity_at
+        {%- for column in touch_columns %}
+        marketing_touches.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from opportunity_records
     inner join marketing_touches
         on opportunity_records.lead_id = marketing_touches.lead_id
@@ -148,12 +147,9 @@ touches_by_contact as (
         opportunity_records.opportunity_id,
         opportunity_records.linked_by,
         opportunity_records.link_priority,
-        marketing_touches.activity_id,
-        marketing_touches.lead_id,
-        marketing_touches.contact_id,
-        marketing_touches.program_id,
-        marketing_touches.activity_type,
-        marketing_touches.activity_at
+        {%- for column in touch_columns %}
+        marketing_touches.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from opportunity_records
     inner join marketing_touches
         on opportunity_records.contact_id = marketing_touches.contact_id
@@ -166,12 +162,9 @@ touches_by_account as (
         opportunity_windows.opportunity_id,
         'account' as linked_by,
         3 as link_priority,
-        marketing_touches.activity_id,
-        marketing_touches.lead_id,
-        marketing_touches.contact_id,
-        marketing_touches.program_id,
-        marketing_touches.activity_type,
-        marketing_touches.activity_at
+        {%- for column in touch_columns %}
+        marketing_touches.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from opportunity_windows
     inner join marketing_touches
         on opportunity_windows.account_id = marketing_touches.account_id
