@@ -19,6 +19,12 @@
       closed-won touch            last touch up to the close, won deals only -#}
 {%- set lookback_days = var('attribution')['lookback_days'] -%}
 
+{#- What each link to an opportunity carries of the touch it found. -#}
+{%- set touch_columns = [
+    'touchpoint_id', 'person_id', 'channel', 'channel_group', 'campaign_id', 'activity_type',
+    'touch_source', 'touched_at',
+] -%}
+
 with
 
 touchpoints as (
@@ -84,14 +90,9 @@ touches_by_contact_role as (
         opportunity_contacts.opportunity_id,
         'contact_role' as linked_by,
         1 as link_priority,
-        touchpoints.touchpoint_id,
-        touchpoints.person_id,
-        touchpoints.channel,
-        touchpoints.channel_group,
-        touchpoints.campaign_id,
-        touchpoints.activity_type,
-        touchpoints.touch_source,
-        touchpoints.touched_at
+        {%- for column in touch_columns %}
+        touchpoints.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from opportunity_contacts
     inner join touchpoints
         on opportunity_contacts.person_id = touchpoints.person_id
@@ -104,14 +105,9 @@ touches_by_account as (
         opportunity_windows.opportunity_id,
         'account' as linked_by,
         2 as link_priority,
-        touchpoints.touchpoint_id,
-        touchpoints.person_id,
-        touchpoints.channel,
-        touchpoints.channel_group,
-        touchpoints.campaign_id,
-        touchpoints.activity_type,
-        touchpoints.touch_source,
-        touchpoints.touched_at
+        {%- for column in touch_columns %}
+        touchpoints.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from opportunity_windows
     inner join touchpoints
         on opportunity_windows.account_id = touchpoints.account_id

@@ -93,6 +93,7 @@ activity_touches as (
 -- `lead_id = ... or contact_id = ...` took DuckDB 20 s at 100,000 leads, the two 1.8 s, and
 -- every data test on this view paid it again.
 members_recorded_by_map as (
+    {%- for person_column in ['lead_id', 'contact_id'] %}
 
     select
         campaign_members.campaign_member_id
@@ -102,19 +103,12 @@ members_recorded_by_map as (
     inner join counted_activities
         on programs.program_id = counted_activities.program_id
         and cast(counted_activities.activity_at as date) = campaign_members.first_responded_date
-        and campaign_members.lead_id = counted_activities.lead_id
+        and campaign_members.{{ person_column }} = counted_activities.{{ person_column }}
+    {%- if not loop.last %}
 
     union
-
-    select
-        campaign_members.campaign_member_id
-    from campaign_members
-    inner join programs
-        on campaign_members.campaign_id = programs.campaign_id
-    inner join counted_activities
-        on programs.program_id = counted_activities.program_id
-        and cast(counted_activities.activity_at as date) = campaign_members.first_responded_date
-        and campaign_members.contact_id = counted_activities.contact_id
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
