@@ -220,7 +220,10 @@ eligible_touches as (
         presets.attribution_model,
         presets.weighting_method,
         presets.middle_weight,
-        journey_touches.*,
+        journey_touches.opportunity_id,
+        journey_touches.touchpoint_id,
+        journey_touches.channel,
+        journey_touches.days_before_opportunity_creation,
         case when journey_touches.is_first_touch then presets.first_touch_weight else 0 end
         + case when journey_touches.is_lead_creation_touch then presets.lead_creation_weight else 0 end
         + case when journey_touches.is_opportunity_creation_touch then presets.opportunity_creation_weight else 0 end
@@ -238,16 +241,29 @@ eligible_touches as (
 
 ),
 
+-- The weights are computed on narrow rows (the touch's key, channel and timing; 34M rows at
+-- 1M leads) with per-(opportunity, model) counts as grouped aggregates joined back; the
+-- journey columns join once at the end. Three window passes over wide cross-joined rows
+-- spilled 16 GB at 1M leads (DECISIONLOG.md, 2026-12-01).
 touches_classified as (
 
     select
         eligible_touches.*,
         eligible_touches.weighting_method = 'position'
-            and eligible_touches.milestone_weight = 0 as is_middle_touch,
-        count(*) over (
-            partition by eligible_touches.opportunity_id, eligible_touches.attribution_model
-        ) as eligible_touch_count
+            and eligible_touches.milestone_weight = 0 as is_middle_touch
     from eligible_touches
+
+),
+
+touch_counts as (
+
+    select
+        opportunity_id,
+        attribution_model,
+        count(*) as eligible_touch_count,
+        sum(case when is_middle_touch then 1 else 0 end) as middle_touch_count
+    from touches_classified
+    group by opportunity_id, attribution_model
 
 ),
 
@@ -255,17 +271,13 @@ touches_weighted as (
 
     select
         touches_classified.*,
+        touch_counts.eligible_touch_count,
         case
             when touches_classified.weighting_method = 'position'
                 then touches_classified.milestone_weight
                     + case
                         when touches_classified.is_middle_touch
-                            then touches_classified.middle_weight / sum(
-                                case when touches_classified.is_middle_touch then 1 else 0 end
-                            ) over (
-                                partition by touches_classified.opportunity_id,
-                                touches_classified.attribution_model
-                            )
+                            then touches_classified.middle_weight / touch_counts.middle_touch_count
                         else 0
                     end
             when touches_classified.weighting_method = 'linear'
@@ -287,8 +299,22 @@ touches_weighted as (
                 then coalesce(channel_weights.channel_weight, 0)
         end as raw_weight
     from touches_classified
+    inner join touch_counts
+        on touches_classified.opportunity_id = touch_counts.opportunity_id
+        and touches_classified.attribution_model = touch_counts.attribution_model
     left join channel_weights
         on touches_classified.channel = channel_weights.channel
+
+),
+
+weight_totals as (
+
+    select
+        opportunity_id,
+        attribution_model,
+        sum(raw_weight) as total_raw_weight
+    from touches_weighted
+    group by opportunity_id, attribution_model
 
 ),
 
@@ -297,47 +323,55 @@ touches_credited as (
     select
         touches_weighted.*,
         case
-            when sum(raw_weight) over (partition by opportunity_id, attribution_model) > 0
-                then raw_weight / sum(raw_weight) over (partition by opportunity_id, attribution_model)
-            else 1.0 / eligible_touch_count
+            when weight_totals.total_raw_weight > 0
+                then touches_weighted.raw_weight / weight_totals.total_raw_weight
+            else 1.0 / touches_weighted.eligible_touch_count
         end as attribution_credit
     from touches_weighted
+    inner join weight_totals
+        on touches_weighted.opportunity_id = weight_totals.opportunity_id
+        and touches_weighted.attribution_model = weight_totals.attribution_model
 
 ),
 
 attributed_rows as (
 
     select
-        attribution_model,
-        opportunity_id,
-        touchpoint_id,
-        person_id,
-        linked_by,
-        channel,
-        channel_group,
-        campaign_id,
-        activity_type,
-        touched_at,
-        touch_number,
-        eligible_touch_count,
-        is_first_touch,
-        is_lead_creation_touch,
-        is_opportunity_creation_touch,
-        is_closed_won_touch,
-        is_middle_touch,
+        touches_credited.attribution_model,
+        touches_credited.opportunity_id,
+        touches_credited.touchpoint_id,
+        journey_touches.person_id,
+        journey_touches.linked_by,
+        journey_touches.channel,
+        journey_touches.channel_group,
+        journey_touches.campaign_id,
+        journey_touches.activity_type,
+        journey_touches.touched_at,
+        journey_touches.touch_number,
+        touches_credited.eligible_touch_count,
+        journey_touches.is_first_touch,
+        journey_touches.is_lead_creation_touch,
+        journey_touches.is_opportunity_creation_touch,
+        journey_touches.is_closed_won_touch,
+        touches_credited.is_middle_touch,
         true as is_attributed,
-        raw_weight,
-        attribution_credit
+        touches_credited.raw_weight,
+        touches_credited.attribution_credit
     from touches_credited
+    inner join journey_touches
+        on touches_credited.opportunity_id = journey_touches.opportunity_id
+        and touches_credited.touchpoint_id = journey_touches.touchpoint_id
 
 ),
 
+-- The pairs with an eligible touch (touch_counts has one row per pair): read from there, the
+-- 34M attributed rows are not kept a second time for this look-up.
 attributed_opportunities as (
 
-    select distinct
+    select
         attribution_model,
         opportunity_id
-    from attributed_rows
+    from touch_counts
 
 ),
 

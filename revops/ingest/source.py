@@ -51,7 +51,7 @@ from revops.ingest.tables import (
     raw_column_hints,
     raw_schema,
 )
-from revops.ingest.warehouse import LedgerEntry, existing_versions, read_ledger
+from revops.ingest.warehouse import LedgerEntry, existing_versions, holds_rows, read_ledger
 
 SOURCE_NAME = "revops_landing"
 # Reading errors that mean "this file is damaged", not "this code is wrong".
@@ -140,7 +140,7 @@ def _raw_table_resource(
             report.start_table(spec.table), say,
         )
 
-    resource = dlt.resource(load_table, name=spec.table)
+    resource = dlt.resource(load_table, name=spec.table, parallelized=True)
     # Variants first: dlt copies the resource's hints into a variant when it is created, and
     # the raw table's key and columns must not leak into the quarantine or the ledger.
     for table, columns in ((QUARANTINE_TABLE, QUARANTINE_COLUMNS), (LEDGER_TABLE, LEDGER_COLUMNS)):
@@ -200,6 +200,7 @@ def _load_table(
         return
 
     temp_dir = pipelines_dir(duckdb_path) / "tmp"  # where DuckDB spills a file too big for RAM
+    raw_has_rows = bool(pending) and holds_rows(duckdb_path, spec.table)
     for file in list(pending):
         with FileReader(
             file, spec, headers[file], loaded_at=loaded_at, load_id=load_id, temp_dir=temp_dir
@@ -228,7 +229,7 @@ def _load_table(
             if not is_unchanged(file):
                 _defer(file, pending, table_report, say)
                 continue
-            existing = existing_versions(duckdb_path, spec, reader.keys())
+            existing = existing_versions(duckdb_path, spec, reader.keys()) if raw_has_rows else None
             yield from reader.batches(existing, ROWS_PER_BATCH)
             quarantine = reader.quarantine()
             if quarantine.num_rows:

@@ -71,6 +71,22 @@ def read_ledger(duckdb_path: Path, table: str) -> dict[str, LedgerEntry]:
     return {row[0]: LedgerEntry(*row) for row in rows}
 
 
+def holds_rows(duckdb_path: Path, table: str) -> bool:
+    """Whether raw already has rows in `table`. Raw does not change while dlt extracts (it
+    loads afterwards), so one answer per table serves every file of a run: on a first load
+    each file then skips its own look-up of existing versions (a connection to the warehouse
+    per file, 1.7 s of a 100,000-lead ingestion)."""
+    con = _connect(duckdb_path)
+    if con is None:
+        return False
+    try:
+        if not _has_table(con, table):
+            return False
+        return bool(con.execute(f'SELECT count(*) FROM {DATASET}."{table}"').fetchall()[0][0])
+    finally:
+        con.close()
+
+
 def existing_versions(duckdb_path: Path, spec: ObjectSpec, keys: pa.Table) -> pa.Table | None:
     """raw's current version of each of `keys` (a table with one column, key), or None when
     raw has no such table yet. Columns: key, version."""
