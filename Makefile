@@ -40,10 +40,11 @@ dev: install
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
 
-# Not part of `make test`: ~9 minutes on a quiet machine (incl. the incremental day and
-# PostgreSQL at 100k). BENCH_ARGS="--leads 1000000 --incremental ''" runs 1M leads (~27 min
-# under load); results in bench/results/ (JSON per scale + README.md table). PostgreSQL at
-# 100k, as issue 7 asks (two models planned as nested loops kept it at 10k before).
+# Not part of `make test`: ~19 minutes on the quiet 2-core machine of 2 Dec 2026 (incl. the
+# incremental day and PostgreSQL at 100k; ~9 minutes on the faster one of 25 Nov).
+# BENCH_ARGS="--leads 1000000 --incremental ''" runs 1M leads (~30 min, 9 of them generating);
+# results in bench/results/ (JSON per scale + README.md table). PostgreSQL at 100k, as
+# issue 7 asks (two models planned as nested loops kept it at 10k before).
 BENCH_ARGS ?= --leads 10000,100000 --postgres 100000
 bench: install system-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
