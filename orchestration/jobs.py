@@ -9,6 +9,17 @@ def local_run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+def data_run_config() -> dict:
+    """The run config of the runs new data starts (daily schedule, landing sensor): the local
+    one, and the dbt step without unit tests (orchestration DbtBuildConfig)."""
+    from orchestration.assets.transformations import revops_dbt_models
+
+    return {
+        **local_run_config(),
+        "ops": {revops_dbt_models.op.name: {"config": {"unit_tests": False}}},
+    }
+
+
 # The whole graph in one process: DuckDB takes one writer, and the multiprocess executor
 # costs ~2 s per step here (30 small assets: 63 s vs 0.4 s in-process).
 everything_job = define_asset_job(

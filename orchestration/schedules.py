@@ -2,7 +2,7 @@
 
 from dagster import DefaultScheduleStatus, ScheduleDefinition
 
-from orchestration.jobs import everything_job, local_run_config
+from orchestration.jobs import data_run_config, everything_job
 
 # The CRM and MAP exports land by ~05:00 UTC; 06:00 leaves an hour of slack and still has the
 # marts ready before the European working day. Files arriving later are picked up by the
@@ -12,7 +12,7 @@ daily_refresh_schedule = ScheduleDefinition(
     job=everything_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
-    run_config=local_run_config(),
+    run_config=data_run_config(),
     default_status=DefaultScheduleStatus.STOPPED,
     description="Every day at 06:00 UTC: ingest new landing files, dbt build, checks, publish "
                 "the BI copy.",

@@ -22,7 +22,7 @@ from dagster import (
     sensor,
 )
 
-from orchestration.jobs import everything_job, local_run_config
+from orchestration.jobs import data_run_config, everything_job
 from revops.contract import OBJECTS
 from revops.ingest.files import discover
 from revops.paths import landing_dir
@@ -85,7 +85,7 @@ def landing_files_sensor(context: SensorEvaluationContext):
                                      sort_keys=True))
     return RunRequest(
         run_key=batch_run_key(batch),
-        run_config=local_run_config(),
+        run_config=data_run_config(),
         tags={"revops/trigger": "landing_files", "revops/new_files": str(len(batch))},
     )
 

@@ -1,7 +1,7 @@
-"""Incremental marts: loading day N+1 into a warehouse built over days 1..N and running the
+"""Incremental models: loading day N+1 into a warehouse built over days 1..N and running the
 incremental models gives, row for row, what a full rebuild over days 1..N+1 gives, for
-fct_touchpoints, fct_lifecycle_events and fct_attribution, including late corrections that
-change existing mart rows (~60 s: one generated dataset, three dbt runs)."""
+fct_touchpoints, fct_lifecycle_events, fct_attribution and int_touchpoints_unioned, including
+late corrections that change existing rows (~60 s: one generated dataset, three dbt runs)."""
 
 import math
 from datetime import timedelta
@@ -14,7 +14,13 @@ from fixtures.semantic_warehouse import run_dbt
 from revops.generate import generate
 from revops.ingest import run_ingestion
 
-MARTS = ("fct_touchpoints", "fct_lifecycle_events", "fct_attribution")
+MARTS = ("fct_touchpoints", "fct_lifecycle_events", "fct_attribution", "int_touchpoints_unioned")
+# The schema of each; the marts' by default.
+SCHEMAS = {"int_touchpoints_unioned": "intermediate"}
+
+
+def _relation(mart: str) -> str:
+    return f"{SCHEMAS.get(mart, 'marts')}.{mart}"
 # Day N+1: the rows of these tables created on or after the cut arrive with the next load.
 ARRIVING_LATE = {
     "crm_lead": "created_date",
@@ -39,7 +45,7 @@ def _dbt(args: list[str], database: Path, work_dir: Path) -> None:
 def _rows(connection: duckdb.DuckDBPyConnection, mart: str) -> list[tuple]:
     """Every row of a mart, sorted by its values other than floats (each mart's first column
     is its unique row key, so the order does not depend on the floats)."""
-    rows = connection.execute(f"select * from marts.{mart}").fetchall()
+    rows = connection.execute(f"select * from {_relation(mart)}").fetchall()
     return sorted(
         rows, key=lambda row: repr(tuple(None if isinstance(v, float) else v for v in row))
     )
@@ -205,7 +211,7 @@ def day_n_plus_one(tmp_path_factory):
     with duckdb.connect(str(database)) as connection:
         day_n = {mart: _rows(connection, mart) for mart in MARTS}
         last_rowid = {
-            mart: connection.execute(f"select max(rowid) from marts.{mart}").fetchone()[0]
+            mart: connection.execute(f"select max(rowid) from {_relation(mart)}").fetchone()[0]
             for mart in MARTS
         }
         corrected = _load_day_n_plus_one(connection)
@@ -220,7 +226,7 @@ def day_n_plus_one(tmp_path_factory):
         # Rows an incremental run did not touch keep their rowid; rewritten ones get new ones.
         kept = {
             mart: connection.execute(
-                f"select count(*) from marts.{mart} where rowid <= ?", [last_rowid[mart]]
+                f"select count(*) from {_relation(mart)} where rowid <= ?", [last_rowid[mart]]
             ).fetchone()[0]
             for mart in MARTS
         }

@@ -76,6 +76,26 @@ def test_the_daily_schedule_runs_the_whole_graph_at_six_utc():
     assert daily_refresh_schedule.job_name == "everything"
 
 
+def test_the_runs_new_data_starts_skip_the_unit_tests_and_the_local_run_keeps_them(
+        tmp_path, monkeypatch):
+    from dagster import build_schedule_context, validate_run_config
+
+    from orchestration.assets.transformations import DbtBuildConfig, revops_dbt_models
+    from orchestration.definitions import defs
+
+    monkeypatch.setenv("REVOPS_LANDING_DIR", str(tmp_path / "landing"))
+    _drop(tmp_path / "landing", OBJECTS[0], "export.csv")
+    sensor_runs, _, _ = _tick(None)
+    scheduled = daily_refresh_schedule.evaluate_tick(build_schedule_context()).run_requests
+    job = defs.resolve_job_def("everything")
+    for run_config in (scheduled[0].run_config, sensor_runs[0].run_config):
+        validate_run_config(job, run_config)
+        dbt_config = DbtBuildConfig(**run_config["ops"][revops_dbt_models.op.name]["config"])
+        assert dbt_config.dbt_args() == ["--exclude", "resource_type:unit_test"]
+    # `revops run` (no dbt config) and CI run them.
+    assert DbtBuildConfig().dbt_args() == []
+
+
 # --- the landing sensor ---------------------------------------------------------------------
 
 def _drop(landing: Path, spec, name: str, age_seconds: float = 600) -> Path:

@@ -1,7 +1,9 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (one dbt step for all)."""
 
 import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -54,18 +56,26 @@ class RevopsDbtTranslator(DagsterDbtTranslator):
 
 
 class DbtBuildConfig(Config):
-    """Run options of the dbt step. Empty for the daily run; `revops backfill` sets the days
-    (ISO dates, both included) whose rows the incremental models reprocess."""
+    """Run options of the dbt step. `revops backfill` sets the days (ISO dates, both
+    included) whose rows the incremental models reprocess. The daily schedule and the landing
+    sensor set `unit_tests: false`: dbt's unit tests check the SQL on fixed fixtures, the same
+    seconds on any data and any day (~14 s here), so they belong to CI and `revops run`, not
+    to every data run."""
 
     backfill_from: str = ""
     backfill_to: str = ""
+    unit_tests: bool = True
 
     def dbt_args(self) -> list[str]:
-        """Return the extra `dbt build` arguments: the backfill vars, or none."""
-        if not (self.backfill_from or self.backfill_to):
-            return []
-        window = {"backfill_from": self.backfill_from, "backfill_to": self.backfill_to}
-        return ["--vars", json.dumps(window)]
+        """Return the extra `dbt build` arguments: the backfill vars and the unit-test
+        exclusion, or none."""
+        args = []
+        if self.backfill_from or self.backfill_to:
+            window = {"backfill_from": self.backfill_from, "backfill_to": self.backfill_to}
+            args += ["--vars", json.dumps(window)]
+        if not self.unit_tests:
+            args += ["--exclude", "resource_type:unit_test"]
+        return args
 
 
 @dbt_assets(
@@ -81,7 +91,7 @@ def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, confi
     transient cause (a held DuckDB lock, a killed dbt process) is retried with backoff; a
     failing test or SQL error is not (see orchestration/retries.py)."""
     failed_checks = 0
-    invocation = dbt.cli(["build", *config.dbt_args()], context=context, raise_on_error=False)
+    invocation = _start_build(dbt, context, config)
     try:
         for event in invocation.stream():
             if isinstance(event, Output):
@@ -110,6 +120,31 @@ def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, confi
         print(f"  dbt: transient failure, retrying in {wait:.0f}s", flush=True)
         raise RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from error
     raise error or Failure(description=f"dbt build failed (exit code {invocation.process.returncode})")
+
+
+def _start_build(dbt: DbtCliResource, context: AssetExecutionContext, config: DbtBuildConfig):
+    """Start `dbt build`, reusing the partial-parse state of the project's own `dbt parse`.
+
+    dagster-dbt gives each invocation a fresh target folder, so dbt found no
+    partial_parse.msgpack there and parsed the whole project on every run: 16 s here against
+    7 s with the state (measured on the 2 Dec machine, dbt parse of this project). dbt reads
+    the file DBT_PARTIAL_PARSE_FILE_PATH names and writes its own into the fresh folder; it
+    still parses in full when the state is stale (other vars, changed files)."""
+    state = Path(revops_dbt_project.project_dir) / revops_dbt_project.target_path / "partial_parse.msgpack"
+    previous = os.environ.get(_PARTIAL_PARSE_ENV)
+    if state.exists():
+        os.environ[_PARTIAL_PARSE_ENV] = str(state)
+    try:
+        # The dbt process is started here and copies the environment.
+        return dbt.cli(["build", *config.dbt_args()], context=context, raise_on_error=False)
+    finally:
+        if previous is None:
+            os.environ.pop(_PARTIAL_PARSE_ENV, None)
+        else:
+            os.environ[_PARTIAL_PARSE_ENV] = previous
+
+
+_PARTIAL_PARSE_ENV = "DBT_PARTIAL_PARSE_FILE_PATH"
 
 
 def _run_result_messages(invocation) -> str:

@@ -1,0 +1,42 @@
+{#-
+    Incremental models whose changes are found from their inputs, not by recomputing every row
+    and comparing (as the marts do): on an incremental run,
+      pre-hook 1  incremental_stage_changed_keys(select) stores the keys the run recomputes in
+                  <model>__changed, a table beside the model, from the rows the model still
+                  holds (the old values a changed record had, so the keys it affected before
+                  the change are found as well as those it affects now);
+      pre-hook 2  incremental_delete_changed_keys(key) deletes every stored row of those keys,
+                  so a key whose record no longer yields a row (a deleted task, an activity
+                  type no longer counted) is gone, which delete+insert alone cannot do: it
+                  deletes only the keys of the rows it inserts;
+      the model   selects the rows of the staged keys (changed_keys_relation());
+      post-hook   incremental_drop_changed_keys() drops the table.
+    The hooks run in the model's transaction (a failed run leaves the table as it was) and
+    render to nothing on a full build and on Spark, where the model is a plain table
+    (incremental_materialization). Use them as strings, so they render at run time.
+-#}
+{% macro changed_keys_relation() -%}
+    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__changed"}, type="table")) }}
+{%- endmacro %}
+
+{% macro incremental_stage_changed_keys(changed_keys_select) -%}
+    {%- if is_incremental() -%}
+    {%- set changed = changed_keys_relation() -%}
+    {%- do adapter.drop_relation(changed) %}
+    create table {{ changed }} as
+    {{ changed_keys_select }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_delete_changed_keys(key_column) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ key_column }} in (select {{ key_column }} from {{ changed_keys_relation() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_drop_changed_keys() -%}
+    {%- if is_incremental() -%}
+    drop table if exists {{ changed_keys_relation() }}
+    {%- endif -%}
+{%- endmacro %}
