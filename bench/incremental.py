@@ -2,9 +2,11 @@
 full build of the days before it (issue 6's target: under 10% of the full build).
 
     python bench/incremental.py --leads 10000 [--work-dir /tmp/revops-incremental]
+        [--landing <a folder `revops generate --leads 10000` wrote>]
 
 Steps, each its own process as a user runs them, wall time measured from outside:
-1. `revops generate`, then `split_off_next_day` takes the rows created on the last day out
+1. `revops generate` (or a copy of `--landing`: 1M leads take ~9 minutes to generate),
+   then `split_off_next_day` takes the rows created on the last day out
    of the export files (revops/generate/next_day.py): landing holds days 1..N;
 2. full: `revops ingest` + `dbt build` (seeds, models, data tests; unit tests excluded, they
    cost the same on any data) into a fresh DuckDB file;
@@ -67,10 +69,11 @@ def _model_seconds(target_dir: Path, models: tuple[str, ...]) -> dict[str, float
     }
 
 
-def measure_incremental_day(leads: int, work_dir: Path) -> dict:
+def measure_incremental_day(leads: int, work_dir: Path, landing_copy: Path | None = None) -> dict:
     """Build days 1..N of a generated dataset in full, land day N+1, run the daily
     incremental run; return wall seconds of both (ingest + dbt build), their parts, and
-    `incremental_vs_full`, the ratio of the two."""
+    `incremental_vs_full`, the ratio of the two. `landing_copy`: a dataset generated before,
+    copied instead of generating one (its manifest must say `leads`)."""
     work_dir = Path(work_dir).resolve()
     if work_dir.exists():
         shutil.rmtree(work_dir)
@@ -104,12 +107,18 @@ def measure_incremental_day(leads: int, work_dir: Path) -> dict:
     ingest = [str(_BIN / "revops"), "ingest"]
 
     print(f"incremental day at {leads:,} leads in {work_dir}", flush=True)
-    _timed(
-        "generate",
-        [str(_BIN / "revops"), "generate", "--leads", str(leads), "--landing", str(landing)],
-        env,
-        log_dir,
-    )
+    if landing_copy is None:
+        _timed(
+            "generate",
+            [str(_BIN / "revops"), "generate", "--leads", str(leads), "--landing", str(landing)],
+            env,
+            log_dir,
+        )
+    else:
+        generated = json.loads((Path(landing_copy) / "_manifest.json").read_text())["leads"]
+        if generated != leads:
+            raise ValueError(f"{landing_copy} holds {generated:,} leads, not {leads:,}")
+        shutil.copytree(landing_copy, landing)
     split = split_off_next_day(landing, next_day)
     print(
         f"  day N+1 = {split['day']}: {split['rows']:,} rows in {len(split['files'])} files",
@@ -164,8 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/revops-incremental"))
+    parser.add_argument("--landing", type=Path, default=None,
+                        help="copy this generated dataset instead of generating one")
+    parser.add_argument("--out", type=Path, default=None, help="also write the result here (JSON)")
     args = parser.parse_args(argv)
-    measure_incremental_day(args.leads, args.work_dir / str(args.leads))
+    result = measure_incremental_day(args.leads, args.work_dir / str(args.leads), args.landing)
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

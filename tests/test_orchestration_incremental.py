@@ -1,4 +1,4 @@
-"""Incremental staging models: loading day N+1 incrementally gives the same rows as a full
+"""Incremental staging models (the six largest): loading day N+1 incrementally gives the same rows as a full
 rebuild over days 1..N+1, including a late correction of an existing record (~20 s)."""
 
 from datetime import timedelta
@@ -15,6 +15,10 @@ from revops.paths import PROJECT_DIR
 INCREMENTAL_MODELS = {
     "stg_map__activities": ("map_activity", "activity_id", "updated_at"),
     "stg_crm__lead_history": ("crm_lead_history", "id", "system_modstamp"),
+    "stg_crm__campaign_members": ("crm_campaign_member", "id", "system_modstamp"),
+    "stg_crm__tasks": ("crm_task", "id", "system_modstamp"),
+    "stg_crm__leads": ("crm_lead", "id", "system_modstamp"),
+    "stg_map__score_changes": ("map_score_change", "score_change_id", "updated_at"),
 }
 
 
