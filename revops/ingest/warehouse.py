@@ -1,9 +1,15 @@
 """What raw already holds, read from the warehouse file with short-lived connections.
 
 Each function opens the DuckDB file, reads, and closes: DuckDB allows one writing process per
-file, and dlt opens its own connection to load once extraction ends.
+file, and dlt opens its own connection to load once extraction ends. dlt extracts the tables
+in parallel threads, and the look-ups take turns (one lock per process): connections to one
+file in one process share a database instance, which the last close tears down, and a look-up
+opening it meanwhile failed the second load at 1M leads ("Catalog Error: Table Function with
+name python_arrow_scan does not exist!" from `register`).
 """
 
+import functools
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +22,18 @@ from revops.ingest.locking import connect_when_free
 from revops.ingest.tables import LEDGER_TABLE
 
 DATASET = "raw"
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _taking_turns(function):
+    """Run `function` (which opens and closes its own connection) with _ONE_AT_A_TIME held."""
+
+    @functools.wraps(function)
+    def taking_turns(*args, **kwargs):
+        with _ONE_AT_A_TIME:
+            return function(*args, **kwargs)
+
+    return taking_turns
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,8 @@ class LedgerEntry:
 
 
 def _connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection | None:
+    """A connection to the warehouse file, or None when it does not exist yet. Call it with
+    _ONE_AT_A_TIME held, and close the connection before releasing it."""
     if not duckdb_path.exists():
         return None
     # Another process may hold the file for a moment (a dbt step): wait, bounded, then say who.
@@ -42,6 +62,7 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
+@_taking_turns
 def read_ledger(duckdb_path: Path, table: str) -> dict[str, LedgerEntry]:
     """The last committed ledger entry of every file of one raw table, by source_file.
 
@@ -71,6 +92,7 @@ def read_ledger(duckdb_path: Path, table: str) -> dict[str, LedgerEntry]:
     return {row[0]: LedgerEntry(*row) for row in rows}
 
 
+@_taking_turns
 def holds_rows(duckdb_path: Path, table: str) -> bool:
     """Whether raw already has rows in `table`. Raw does not change while dlt extracts (it
     loads afterwards), so one answer per table serves every file of a run: on a first load
@@ -87,6 +109,7 @@ def holds_rows(duckdb_path: Path, table: str) -> bool:
         con.close()
 
 
+@_taking_turns
 def existing_versions(duckdb_path: Path, spec: ObjectSpec, keys: pa.Table) -> pa.Table | None:
     """raw's current version of each of `keys` (a table with one column, key), or None when
     raw has no such table yet. Columns: key, version."""
