@@ -23,7 +23,6 @@
 {%- if not (execute and is_incremental()) -%}
     {{ return('') }}
 {%- endif -%}
-{%- set sales_touch_task_types = var('sales_touch_task_types') -%}
 {%- set never = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
 {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
 {%- if 'source_loaded_at' not in stored_columns -%}
@@ -144,11 +143,7 @@ changed_tasks as (
     where tasks.loaded_at > watermarks.crm_task_loaded_at
         -- A task type that now counts and has no stored touch.
         or (
-            tasks.task_type in (
-                {%- for task_type in sales_touch_task_types %}
-                '{{ task_type }}'{{ ',' if not loop.last }}
-                {%- endfor %}
-            )
+            tasks.task_type in ({{ sales_touch_task_types() }})
             and tasks.task_type not in (
                 select task_type from stored where touch_source = 'crm_task'
             )
@@ -163,11 +158,7 @@ changed_tasks as (
     select source_record_id as task_id
     from stored
     where touch_source = 'crm_task'
-        and task_type not in (
-            {%- for task_type in sales_touch_task_types %}
-            '{{ task_type }}'{{ ',' if not loop.last }}
-            {%- endfor %}
-        )
+        and task_type not in ({{ sales_touch_task_types() }})
 
 )
 

@@ -9,15 +9,20 @@ def local_run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def data_run_config() -> dict:
-    """The run config of the runs new data starts (daily schedule, landing sensor): the local
-    one, and the dbt step without unit tests (orchestration DbtBuildConfig)."""
+def with_dbt_config(base: dict, dbt_config: dict | None) -> dict:
+    """Return `base` with the dbt step's config (orchestration DbtBuildConfig) added when
+    there is one."""
+    if not dbt_config:
+        return base
     from orchestration.assets.transformations import revops_dbt_models
 
-    return {
-        **local_run_config(),
-        "ops": {revops_dbt_models.op.name: {"config": {"unit_tests": False}}},
-    }
+    return {**base, "ops": {revops_dbt_models.op.name: {"config": dbt_config}}}
+
+
+def data_run_config() -> dict:
+    """The run config of the runs new data starts (daily schedule, landing sensor): the local
+    one, and the dbt step without unit tests."""
+    return with_dbt_config(local_run_config(), {"unit_tests": False})
 
 
 # The whole graph in one process: DuckDB takes one writer, and the multiprocess executor

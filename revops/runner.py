@@ -46,15 +46,6 @@ def table_row_counts(database: Path, schemas: tuple[str, ...] = _SUMMARY_SCHEMAS
     return counts
 
 
-def _run_config(base: dict, dbt_config: dict | None) -> dict:
-    """Return Dagster's run config with the dbt step's config added when there is one."""
-    if not dbt_config:
-        return base
-    from orchestration.assets.transformations import revops_dbt_models
-
-    return {**base, "ops": {revops_dbt_models.op.name: {"config": dbt_config}}}
-
-
 def run_all(select: str | None = None, say: Callable[[str], None] = print,
             dbt_config: dict | None = None) -> int:
     """Materialise the selected assets (default: all) in-process; return a process exit code.
@@ -76,7 +67,7 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print,
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
-    from orchestration.jobs import local_run_config
+    from orchestration.jobs import local_run_config, with_dbt_config
 
     job = defs.resolve_job_def("everything")
     selection = None
@@ -88,7 +79,7 @@ def run_all(select: str | None = None, say: Callable[[str], None] = print,
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config=_run_config(local_run_config(), dbt_config),
+            run_config=with_dbt_config(local_run_config(), dbt_config),
             asset_selection=list(selection.resolve(defs.resolve_asset_graph())) if selection else None,
         )
 

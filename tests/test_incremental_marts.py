@@ -376,9 +376,8 @@ def test_a_backfill_passes_its_days_to_the_dbt_step_and_the_daily_run_passes_non
 
     from orchestration.assets.transformations import DbtBuildConfig
     from orchestration.definitions import defs
-    from orchestration.jobs import local_run_config
+    from orchestration.jobs import local_run_config, with_dbt_config
     from revops.backfill import dbt_build_config, parse_window
-    from revops.runner import _run_config
 
     days = dbt_build_config(*parse_window("2026-01-01", "2026-01-31"))
     assert DbtBuildConfig(**days).dbt_args() == [
@@ -387,4 +386,4 @@ def test_a_backfill_passes_its_days_to_the_dbt_step_and_the_daily_run_passes_non
     ]
     assert DbtBuildConfig().dbt_args() == []
     # The run config `revops backfill` hands the `everything` job is one the job accepts.
-    validate_run_config(defs.resolve_job_def("everything"), _run_config(local_run_config(), days))
+    validate_run_config(defs.resolve_job_def("everything"), with_dbt_config(local_run_config(), days))

@@ -122,6 +122,9 @@ def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, confi
     raise error or Failure(description=f"dbt build failed (exit code {invocation.process.returncode})")
 
 
+_PARTIAL_PARSE_ENV = "DBT_PARTIAL_PARSE_FILE_PATH"
+
+
 def _start_build(dbt: DbtCliResource, context: AssetExecutionContext, config: DbtBuildConfig):
     """Start `dbt build`, reusing the partial-parse state of the project's own `dbt parse`.
 
@@ -142,9 +145,6 @@ def _start_build(dbt: DbtCliResource, context: AssetExecutionContext, config: Db
             os.environ.pop(_PARTIAL_PARSE_ENV, None)
         else:
             os.environ[_PARTIAL_PARSE_ENV] = previous
-
-
-_PARTIAL_PARSE_ENV = "DBT_PARTIAL_PARSE_FILE_PATH"
 
 
 def _run_result_messages(invocation) -> str:

@@ -34,7 +34,6 @@
     ],
     post_hook="{{ incremental_drop_changed_keys() }}",
 ) }}
-{%- set sales_touch_task_types = var('sales_touch_task_types') -%}
 
 with
 
@@ -211,11 +210,7 @@ task_touches as (
         tasks.loaded_at as source_loaded_at,
         cast(null as {{ dbt.type_timestamp() }}) as program_loaded_at
     from tasks
-    where tasks.task_type in (
-        {%- for task_type in sales_touch_task_types %}
-        '{{ task_type }}'{{ ',' if not loop.last }}
-        {%- endfor %}
-    )
+    where tasks.task_type in ({{ sales_touch_task_types() }})
 
 ),
 

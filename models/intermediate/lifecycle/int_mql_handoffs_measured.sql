@@ -21,11 +21,7 @@ touch_tasks as (
     from {{ ref('stg_crm__tasks') }}
     where not is_deleted
         and completed_at is not null
-        and task_type in (
-            {%- for task_type in var('sales_touch_task_types') %}
-            {{ dbt.string_literal(task_type) }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        )
+        and task_type in ({{ sales_touch_task_types() }})
 
 ),
 
