@@ -214,13 +214,24 @@ task_touches as (
 
 ),
 
-final as (
+touches as (
 
     select * from activity_touches
     union all
     select * from member_touches
     union all
     select * from task_touches
+
+),
+
+final as (
+
+    select
+        touches.*,
+        -- When this row was last (re)computed: fct_touchpoints reads the rows stamped after
+        -- its own last run instead of comparing every touch.
+        {{ run_stamp() }} as recomputed_at
+    from touches
 
 )
 
