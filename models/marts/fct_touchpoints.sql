@@ -42,37 +42,41 @@
 
 with
 
-all_touches as (
-
-    select * from {{ ref('int_touchpoints_unioned') }}
-
-),
-
+-- Narrow imports: a CTE read more than once is materialised whole (DuckDB, PostgreSQL), and
+-- with every column the 1M-lead daily run spilled 2.7 GB under the 3 GB cap.
 person_records as (
 
-    select * from {{ ref('int_person_records_resolved') }}
+    select
+        record_type,
+        lead_id,
+        contact_id,
+        person_id
+    from {{ ref('int_person_records_resolved') }}
 
 ),
 
 people as (
 
-    select * from {{ ref('dim_people') }}
+    select
+        person_id,
+        account_id
+    from {{ ref('dim_people') }}
 
 ),
 
 lifecycles as (
 
-    select * from {{ ref('fct_lead_lifecycle') }}
+    select
+        person_id,
+        lead_created_at,
+        first_mql_at,
+        opportunity_at,
+        won_at
+    from {{ ref('fct_lead_lifecycle') }}
 
 ),
 
 {% if is_incremental_run %}
-
-stored_touches as (
-
-    select * from {{ this }}
-
-),
 
 last_run as (
 
@@ -87,24 +91,24 @@ last_run as (
 touch_states as (
 
     select
-        coalesce(all_touches.touchpoint_id, stored_touches.touchpoint_id) as touchpoint_id,
-        all_touches.touchpoint_id is null as is_gone,
+        coalesce(current_touches.touchpoint_id, stored_touches.touchpoint_id) as touchpoint_id,
+        current_touches.touchpoint_id is null as is_gone,
         stored_touches.touchpoint_id is null
-            or all_touches.recomputed_at > last_run.recomputed_at as is_recomputed,
+            or current_touches.recomputed_at > last_run.recomputed_at as is_recomputed,
         stored_touches.person_id as stored_person_id,
         coalesce(lead_records.person_id, contact_records.person_id) as current_person_id,
         stored_touches.account_id as stored_account_id,
-        coalesce(people.account_id, all_touches.source_account_id) as current_account_id,
-        all_touches.touched_at
-    from all_touches
-    full outer join stored_touches
-        on all_touches.touchpoint_id = stored_touches.touchpoint_id
+        coalesce(people.account_id, current_touches.source_account_id) as current_account_id,
+        current_touches.touched_at
+    from {{ ref('int_touchpoints_unioned') }} as current_touches
+    full outer join {{ this }} as stored_touches
+        on current_touches.touchpoint_id = stored_touches.touchpoint_id
     cross join last_run
     left join person_records as lead_records
-        on all_touches.lead_id = lead_records.lead_id
+        on current_touches.lead_id = lead_records.lead_id
         and lead_records.record_type = 'lead'
     left join person_records as contact_records
-        on all_touches.contact_id = contact_records.contact_id
+        on current_touches.contact_id = contact_records.contact_id
         and contact_records.record_type = 'contact'
     left join people
         on coalesce(lead_records.person_id, contact_records.person_id) = people.person_id
@@ -140,7 +144,7 @@ stored_tag_combinations as (
         channel as stored_channel,
         channel_group as stored_channel_group,
         is_attribution_eligible as stored_is_attribution_eligible
-    from stored_touches
+    from {{ this }}
 
 ),
 
@@ -168,7 +172,7 @@ reassigned_touches as (
     select
         stored_touches.touchpoint_id,
         stored_touches.person_id
-    from stored_touches
+    from {{ this }} as stored_touches
     inner join reassigned_tag_combinations
         on stored_touches.is_sales_touch = reassigned_tag_combinations.is_sales_touch
         and coalesce(stored_touches.utm_source, '') = coalesce(reassigned_tag_combinations.utm_source, '')
@@ -181,7 +185,7 @@ reassigned_touches as (
 milestone_changes as (
 
     select stored_touches.person_id
-    from stored_touches
+    from {{ this }} as stored_touches
     left join lifecycles
         on stored_touches.person_id = lifecycles.person_id
     where stored_touches.person_id is not null
@@ -232,7 +236,7 @@ changed_touch_ids as (
 -- Full build: every touch. Incremental: the touches in scope (see above).
 touches as (
 
-    select * from all_touches
+    select * from {{ ref('int_touchpoints_unioned') }}
     {% if is_incremental_run %}
     where touchpoint_id in (select changed_touch_ids.touchpoint_id from changed_touch_ids)
     {% endif %}
