@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.run_stamps import RUN_STAMP_COLUMNS
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 
 from expectations.run import all_rules, run_suites, suite_specs
@@ -91,7 +92,8 @@ def _mart_rows(database: Path) -> dict[str, tuple[list[str], list[tuple]]]:
             columns.setdefault(table, []).append((column, kind))
         for table, typed in columns.items():
             floats = [f'"{c}"' for c, kind in typed if kind in ("DOUBLE", "FLOAT")]
-            exact = [f'"{c}"' for c, kind in typed if kind not in ("DOUBLE", "FLOAT")]
+            exact = [f'"{c}"' for c, kind in typed
+                     if kind not in ("DOUBLE", "FLOAT") and c not in RUN_STAMP_COLUMNS]
             exact_sql = f"md5(cast(struct_pack({', '.join(exact)}) as varchar))" if exact else "''"
             rows = con.execute(
                 f"select {exact_sql} as h, [{', '.join(floats)}]::DOUBLE[] "

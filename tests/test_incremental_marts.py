@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.run_stamps import RUN_STAMP_COLUMNS
 from fixtures.semantic_warehouse import run_dbt
 
 from revops.generate import generate
@@ -42,16 +43,13 @@ def _dbt(args: list[str], database: Path, work_dir: Path) -> None:
     run_dbt(args, database, work_dir / "target")
 
 
-# When dbt last recomputed the row: an incremental run differs here by design.
-RUN_STAMPS = {"int_touchpoints_unioned": "recomputed_at"}
-
-
 def _rows(connection: duckdb.DuckDBPyConnection, mart: str) -> list[tuple]:
     """Every row of a mart (without its run stamp), sorted by its values other than floats
     (each mart's first column is its unique row key, so the order does not depend on the
     floats)."""
-    stamp = RUN_STAMPS.get(mart)
-    columns = f"* exclude ({stamp})" if stamp else "*"
+    names = [row[0] for row in connection.execute(f"describe {_relation(mart)}").fetchall()]
+    stamps = sorted(RUN_STAMP_COLUMNS & set(names))
+    columns = f"* exclude ({', '.join(stamps)})" if stamps else "*"
     rows = connection.execute(f"select {columns} from {_relation(mart)}").fetchall()
     return sorted(
         rows, key=lambda row: repr(tuple(None if isinstance(v, float) else v for v in row))

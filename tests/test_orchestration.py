@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from fixtures.run_stamps import RUN_STAMP_COLUMNS
 
 from revops.contract import OBJECTS
 
@@ -74,7 +75,10 @@ def _mart_hashes(database: Path) -> dict[str, str]:
             "select table_name from information_schema.tables where table_schema = 'marts' "
             "order by 1").fetchall()]
         for table in tables:
-            rows = connection.execute(f'select * from marts."{table}"').fetchall()
+            names = [row[0] for row in connection.execute(f'describe marts."{table}"').fetchall()]
+            stamps = sorted(RUN_STAMP_COLUMNS & set(names))
+            columns = f"* exclude ({', '.join(stamps)})" if stamps else "*"
+            rows = connection.execute(f'select {columns} from marts."{table}"').fetchall()
             canonical = sorted(repr(tuple(_canonical(value) for value in row)) for row in rows)
             hashes[table] = hashlib.sha256("\n".join(canonical).encode()).hexdigest()
     return hashes

@@ -11,7 +11,7 @@
     so a run recomputes every touch of each affected person, found from the inputs rather
     than by recomputing every touch and comparing (18 s of a 1M-lead daily run did that):
       - a touch int_touchpoints_unioned recomputed since this model's last run (stamped
-        after the watermark this model keeps, macro upstream_watermark_saved), is new, or is
+        after the newest recomputed_at this table holds, macro run_stamp), is new, or is
         gone;
       - a touch whose lead or contact now resolves to another person, or whose account
         (dim_people) moved; both the person it had and the one it has are affected;
@@ -22,22 +22,20 @@
     These checks read narrow columns; only the affected touches go through identity
     resolution and numbering. Person ids move when records merge (a lead converted to a
     contact takes the contact's person), so rows are replaced by touchpoint_id; a touch gone
-    from the sources is deleted by the post-hook. Without a watermark (a table built before
-    it existed) a run recomputes every touch once. Equal to a full rebuild: tests/test_incremental_marts.py. -#}
+    from the sources is deleted by the post-hook. Each recomputed row is stamped
+    (recomputed_at), so the models reading this one find what changed the same way. A table
+    built before the stamps is recomputed whole once. Equal to a full rebuild: tests/test_incremental_marts.py. -#}
 {{ config(
     materialized=incremental_materialization(),
     unique_key='touchpoint_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook=[
-        "{{ incremental_delete_gone_rows('touchpoint_id', ref('int_touchpoints_unioned')) }}",
-        "{{ upstream_watermark_saved(ref('int_touchpoints_unioned')) }}",
-    ],
+    post_hook="{{ incremental_delete_gone_rows('touchpoint_id', ref('int_touchpoints_unioned')) }}",
 ) }}
-{#- Without the watermark (a table built before it existed) the run recomputes every touch. -#}
-{%- set watermark = upstream_watermark_relation(ref('int_touchpoints_unioned')) -%}
-{%- set is_incremental_run = is_incremental()
-    and load_relation(watermark) is not none -%}
+{#- A table built before it had run stamps is recomputed whole once. -#}
+{%- set is_incremental_run = is_incremental() and 'recomputed_at' in (
+    adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+) -%}
 {%- set never = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
 
 with
@@ -81,7 +79,7 @@ lifecycles as (
 last_run as (
 
     select coalesce(max(recomputed_at), {{ never }}) as recomputed_at
-    from {{ watermark }}
+    from {{ this }}
 
 ),
 
@@ -345,7 +343,10 @@ final as (
         coalesce(person_touch_number = mql_touch_number, false) as is_mql_touch,
         coalesce(person_touch_number = opportunity_creation_touch_number, false)
             as is_opportunity_creation_touch,
-        coalesce(person_touch_number = closed_won_touch_number, false) as is_closed_won_touch
+        coalesce(person_touch_number = closed_won_touch_number, false) as is_closed_won_touch,
+
+        ---------- lineage
+        {{ run_stamp() }} as recomputed_at
     from milestone_numbers
 
 )
