@@ -1,6 +1,7 @@
 """Incremental models: loading day N+1 into a warehouse built over days 1..N and running the
 incremental models gives, row for row, what a full rebuild over days 1..N+1 gives, for
-fct_touchpoints, fct_lifecycle_events, fct_attribution and int_touchpoints_unioned, including
+fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned and
+int_touchpoints_joined_to_opportunities, including
 late corrections that change existing rows (~60 s: one generated dataset, three dbt runs)."""
 
 import math
@@ -15,9 +16,18 @@ from fixtures.semantic_warehouse import run_dbt
 from revops.generate import generate
 from revops.ingest import run_ingestion
 
-MARTS = ("fct_touchpoints", "fct_lifecycle_events", "fct_attribution", "int_touchpoints_unioned")
+MARTS = (
+    "fct_touchpoints",
+    "fct_lifecycle_events",
+    "fct_attribution",
+    "int_touchpoints_unioned",
+    "int_touchpoints_joined_to_opportunities",
+)
 # The schema of each; the marts' by default.
-SCHEMAS = {"int_touchpoints_unioned": "intermediate"}
+SCHEMAS = {
+    "int_touchpoints_unioned": "intermediate",
+    "int_touchpoints_joined_to_opportunities": "intermediate",
+}
 
 
 def _relation(mart: str) -> str:
@@ -119,11 +129,13 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         [next_load, opportunity_id],
     )
 
-    # An old deal, which day N+1 touches in no other way, only has its amount corrected.
+    # An old deal, which day N+1 touches in no other way, has its amount corrected and its
+    # close moved back to its creation day: its touches after creation leave its journey.
     old_deal = connection.execute(
         """
         select opportunity_id from marts.fct_attribution
         where is_attributed and is_closed and opportunity_id <> ?
+            and touched_at > opportunity_created_at + interval 1 day
         order by opportunity_created_at, opportunity_id limit 1
     """,
         [opportunity_id],
@@ -131,11 +143,37 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
     connection.execute(
         """
         update raw.crm_opportunity
-        set amount = amount + 1234, system_modstamp = system_modstamp + interval 1 day,
-            _loaded_at = ?
+        set amount = amount + 1234, close_date = cast(created_date as date),
+            system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
         where id = ?
     """,
         [next_load, old_deal],
+    )
+
+    # A contact moves to an account without deals: the touches that reached an old deal of
+    # the former account through the account alone must leave that deal's journey.
+    moved_contact = connection.execute(
+        """
+        select people.contact_id
+        from intermediate.int_touchpoints_joined_to_opportunities as links
+        inner join marts.dim_people as people on links.person_id = people.person_id
+        where links.linked_by = 'account' and people.contact_id is not null
+            and links.opportunity_id not in (?, ?)
+        order by links.touched_at, links.touchpoint_id limit 1
+    """,
+        [opportunity_id, old_deal],
+    ).fetchone()[0]
+    connection.execute(
+        """
+        update raw.crm_contact
+        set account_id = (
+                select min(id) from raw.crm_account
+                where id not in (select account_id from raw.crm_opportunity where account_id is not null)
+            ),
+            system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
+        where id = ?
+    """,
+        [next_load, moved_contact],
     )
 
     # A touch of the first deal is re-tagged: another channel.
@@ -197,6 +235,8 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         "moved": moved,
         "deleted": deleted,
         "target_lead": target_lead,
+        "old_deal": old_deal,
+        "moved_contact": moved_contact,
     }
 
 
@@ -313,6 +353,7 @@ PLANTED = {
     "fct_touchpoints": ("touched_date", "date '1999-01-01'", "touched_at"),
     "fct_lifecycle_events": ("event_number", "-1", "entered_at"),
     "fct_attribution": ("credit_percent", "-1", "touched_at"),
+    "int_touchpoints_joined_to_opportunities": ("days_before_opportunity_creation", "-1", "touched_at"),
 }
 
 
@@ -324,12 +365,12 @@ def test_a_backfill_recomputes_the_entities_of_its_days_and_no_others(day_n_plus
         ).fetchone()[0]
         for mart, (column, planted, dated_by) in PLANTED.items():
             connection.execute(
-                f"update marts.{mart} set {column} = {planted} "
+                f"update {_relation(mart)} set {column} = {planted} "
                 f"where cast({dated_by} as date) in (?, ? - 60)",
                 [day, day],
             )
             inside = connection.execute(
-                f"select count(*) from marts.{mart} where {column} = {planted} "
+                f"select count(*) from {_relation(mart)} where {column} = {planted} "
                 f"and cast({dated_by} as date) = ?",
                 [day],
             ).fetchone()[0]
@@ -348,7 +389,7 @@ def test_a_backfill_recomputes_the_entities_of_its_days_and_no_others(day_n_plus
         for mart, (column, planted, dated_by) in PLANTED.items():
             left = dict(
                 connection.execute(
-                    f"select cast({dated_by} as date) = ?, count(*) from marts.{mart} "
+                    f"select cast({dated_by} as date) = ?, count(*) from {_relation(mart)} "
                     f"where {column} = {planted} group by 1",
                     [day],
                 ).fetchall()

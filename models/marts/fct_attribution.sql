@@ -28,8 +28,9 @@
     opportunity whose own facts changed (fct_opportunities compared with the rows held) or
     whose journey changed (a touch of a contact or of the account entered, left or moved
     in its window, or changed channel, time or milestone; compared with the rows of one
-    reference model), plus the Markov rows whose stored channel weight is no longer the
-    current one. A deleted opportunity's rows go in the post-hook; a change of presets needs
+    reference model, for the journeys int_touchpoints_joined_to_opportunities recomputed
+    since this model's last run (run stamps, macro run_stamp) and those it no longer holds),
+    plus the Markov rows whose stored channel weight is no longer the current one. A deleted opportunity's rows go in the post-hook; a change of presets needs
     `--full-refresh`. Equal to a full rebuild: tests/test_incremental_marts.py. -#}
 {{ config(
     materialized=incremental_materialization(),
@@ -39,11 +40,12 @@
     post_hook="{{ incremental_delete_gone_rows('opportunity_id', ref('fct_opportunities')) }}",
 ) }}
 {%- set settings = var('attribution') -%}
-{#- A table built before the opportunity columns the comparison reads existed is rebuilt whole
-    once (delete+insert of every pair; on_schema_change adds the columns). -#}
-{%- set is_incremental_run = is_incremental() and 'amount_reporting' in (
-    adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
-) -%}
+{#- A table built before the opportunity columns the comparison reads, or the run stamps,
+    existed is rebuilt whole once (delete+insert of every pair; on_schema_change adds them). -#}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+    if is_incremental() else [] -%}
+{%- set is_incremental_run = 'amount_reporting' in stored_columns and 'recomputed_at' in stored_columns -%}
+{%- set never = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
 {%- set journey_columns = [
     'person_id', 'linked_by', 'channel', 'channel_group', 'campaign_id', 'activity_type',
     'touched_at', 'touch_number', 'is_first_touch', 'is_lead_creation_touch',
@@ -84,9 +86,12 @@ opportunities as (
 
 {% if is_incremental_run %}
 
-stored_rows as (
+-- The stored rows are read where they are needed, column by column: one CTE over all of
+-- them, read three times, would be materialised whole (34M rows at 1M leads).
+last_run as (
 
-    select * from {{ this }}
+    select coalesce(max(recomputed_at), {{ never }}) as recomputed_at
+    from {{ this }}
 
 ),
 
@@ -103,23 +108,49 @@ reference_preset as (
 
 ),
 
+-- Only journeys recomputed since this model's last run can differ, and journeys no longer
+-- there at all (an attributed opportunity without a journey touch left).
+recomputed_journeys as (
+
+    select distinct journey_touches.opportunity_id
+    from journey_touches
+    cross join last_run
+    where journey_touches.recomputed_at > last_run.recomputed_at
+
+    union
+
+    select stored_rows.opportunity_id
+    from {{ this }} as stored_rows
+    inner join reference_preset
+        on stored_rows.attribution_model = reference_preset.attribution_model
+    left join (select distinct opportunity_id from journey_touches) as journeys
+        on stored_rows.opportunity_id = journeys.opportunity_id
+    where stored_rows.is_attributed
+        and journeys.opportunity_id is null
+
+),
+
 current_journeys as (
 
     select journey_touches.*
     from journey_touches
     cross join reference_preset
-    where journey_touches.is_before_opportunity_creation
-        or reference_preset.journey_end = 'closed'
+    where (
+            journey_touches.is_before_opportunity_creation
+            or reference_preset.journey_end = 'closed'
+        )
+        and journey_touches.opportunity_id in (select opportunity_id from recomputed_journeys)
 
 ),
 
 stored_journeys as (
 
     select stored_rows.*
-    from stored_rows
+    from {{ this }} as stored_rows
     inner join reference_preset
         on stored_rows.attribution_model = reference_preset.attribution_model
     where stored_rows.is_attributed
+        and stored_rows.opportunity_id in (select opportunity_id from recomputed_journeys)
 
 ),
 
@@ -141,7 +172,7 @@ journey_changes as (
 stored_opportunities as (
 
     select stored_rows.*
-    from stored_rows
+    from {{ this }} as stored_rows
     inner join reference_preset
         on stored_rows.attribution_model = reference_preset.attribution_model
     where stored_rows.touch_number = 1
@@ -170,7 +201,7 @@ markov_changes as (
     select distinct
         stored_rows.opportunity_id,
         stored_rows.attribution_model
-    from stored_rows
+    from {{ this }} as stored_rows
     inner join presets
         on stored_rows.attribution_model = presets.attribution_model
     left join channel_weights
@@ -477,7 +508,10 @@ final as (
         case
             when opportunities.is_won then credit_rows.attribution_credit * opportunities.amount_reporting
             else 0
-        end as revenue_credit
+        end as revenue_credit,
+
+        ---------- lineage
+        {{ run_stamp() }} as recomputed_at
     from credit_rows
     inner join opportunities
         on credit_rows.opportunity_id = opportunities.opportunity_id

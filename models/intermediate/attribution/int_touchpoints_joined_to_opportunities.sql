@@ -16,8 +16,29 @@
       lead creation touch         last touch at or before the opportunity's lead creation
                                   moment (int_opportunity_contacts_resolved) and its creation
       opportunity creation touch  last touch at or before the opportunity's creation
-      closed-won touch            last touch up to the close, won deals only -#}
-{%- set lookback_days = var('attribution')['lookback_days'] -%}
+      closed-won touch            last touch up to the close, won deals only
+
+    Incremental (15 s of a 1M-lead daily run as a table): a run recomputes the journeys of the
+    opportunities whose inputs changed since the last run, found from fct_touchpoints' run
+    stamps and copies of the opportunity windows and contacts it read (macro
+    opportunity_journeys_changed_since_last_run; the pre-hooks of incremental_changed_keys
+    stage them and delete their rows). A change of var attribution.lookback_days needs
+    `--full-refresh`. Equal to a full rebuild: tests/test_incremental_marts.py. -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='opportunity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook=[
+        "{{ incremental_stage_changed_keys(opportunity_journeys_changed_since_last_run()) }}",
+        "{{ incremental_delete_changed_keys('opportunity_id') }}",
+    ],
+    post_hook=[
+        "{{ incremental_drop_changed_keys() }}",
+        "{{ opportunity_input_saved('opportunities') }}",
+        "{{ opportunity_input_saved('contacts') }}",
+    ],
+) }}
 
 {#- What each link to an opportunity carries of the touch it found. -#}
 {%- set touch_columns = [
@@ -34,15 +55,29 @@ touchpoints as (
 
 ),
 
+{% if is_incremental() %}
+changed as (
+
+    select * from {{ changed_keys_relation() }}
+
+),
+{% endif %}
+
 opportunities as (
 
     select * from {{ ref('fct_opportunities') }}
+    {%- if is_incremental() %}
+    where opportunity_id in (select changed.opportunity_id from changed)
+    {%- endif %}
 
 ),
 
 opportunity_contacts as (
 
     select * from {{ ref('int_opportunity_contacts_resolved') }}
+    {%- if is_incremental() %}
+    where opportunity_id in (select changed.opportunity_id from changed)
+    {%- endif %}
 
 ),
 
@@ -67,12 +102,8 @@ opportunity_windows as (
         opportunities.created_at as opportunity_created_at,
         opportunities.is_closed,
         opportunities.is_won,
-        {{ dbt.dateadd('day', -1 * lookback_days, 'opportunities.created_at') }} as lookback_starts_at,
-        -- The close date is a date: the whole day counts.
-        case
-            when opportunities.is_closed
-                then {{ dbt.dateadd('day', 1, 'cast(opportunities.close_date as ' ~ dbt.type_timestamp() ~ ')') }}
-        end as closed_before,
+        {{ attribution_window_closed_before('opportunities.is_closed', 'opportunities.close_date') }}
+            as closed_before,
         lead_creation_moments.lead_created_at
     from opportunities
     left join lead_creation_moments
@@ -147,12 +178,11 @@ touches_in_window as (
     from linked_touches
     inner join opportunity_windows
         on linked_touches.opportunity_id = opportunity_windows.opportunity_id
-    where linked_touches.touched_at >= opportunity_windows.lookback_starts_at
-        and (
-            opportunity_windows.closed_before is null
-            or linked_touches.touched_at < opportunity_windows.closed_before
-            or linked_touches.touched_at <= opportunity_windows.opportunity_created_at
-        )
+    where {{ in_attribution_window(
+        'linked_touches.touched_at',
+        'opportunity_windows.opportunity_created_at',
+        'opportunity_windows.closed_before',
+    ) }}
 
 ),
 
@@ -215,7 +245,10 @@ final as (
         -- Fractional days (seconds / 86,400): whole-day datediff would give a touch 23 hours
         -- before creation the weight of one made at the same second.
         cast({{ dbt.datediff('touched_at', 'opportunity_created_at', 'second') }} as {{ type_double() }})
-            / 86400.0 as days_before_opportunity_creation
+            / 86400.0 as days_before_opportunity_creation,
+
+        ---------- lineage
+        {{ run_stamp() }} as recomputed_at
     from milestone_numbers
 
 )
