@@ -433,3 +433,35 @@ def test_a_backfill_passes_its_days_to_the_dbt_step_and_the_daily_run_passes_non
     assert DbtBuildConfig().dbt_args() == []
     # The run config `revops backfill` hands the `everything` job is one the job accepts.
     validate_run_config(defs.resolve_job_def("everything"), with_dbt_config(local_run_config(), days))
+
+
+def test_a_daily_run_tests_the_rows_it_recomputed_and_an_audit_tests_every_row(day_n_plus_one):
+    # The not_null tests of the run-stamped models read the rows of the newest run (macro
+    # get_where_subquery); `test_every_row` reads them all.
+    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
+    not_null_tests = ["test", "--select", "fct_touchpoints,test_name:not_null"]
+    with duckdb.connect(str(database)) as connection:
+        newest = connection.execute(
+            "select max(recomputed_at) from marts.fct_touchpoints"
+        ).fetchone()[0]
+        (touch,) = connection.execute(
+            "select min(touchpoint_id) from marts.fct_touchpoints where recomputed_at = ?",
+            [newest],
+        ).fetchone()
+        connection.execute(
+            "update marts.fct_touchpoints set channel = null, "
+            "recomputed_at = ? - interval 1 day where touchpoint_id = ?",
+            [newest, touch],
+        )
+    # An old row: the daily tests do not read it, an audit does.
+    _dbt(not_null_tests, database, work_dir)
+    with pytest.raises(RuntimeError, match="not_null_fct_touchpoints_channel"):
+        _dbt([*not_null_tests, "--vars", "{test_every_row: true}"], database, work_dir)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "update marts.fct_touchpoints set recomputed_at = ? where touchpoint_id = ?",
+            [newest, touch],
+        )
+    # The same row written by the newest run: the daily tests find it.
+    with pytest.raises(RuntimeError, match="not_null_fct_touchpoints_channel"):
+        _dbt(not_null_tests, database, work_dir)
