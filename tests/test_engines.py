@@ -12,16 +12,13 @@ alone works on a fresh machine where the script may use apt.
 """
 
 import json
-import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 from fixtures.engine_comparison import (
     DbtRun,
@@ -31,6 +28,7 @@ from fixtures.engine_comparison import (
     profile_differences,
     run_dbt,
 )
+from fixtures.postgres import new_postgres_database, pg_connect, postgres_url
 
 from revops.generate import generate
 from revops.ingest import run_ingestion
@@ -38,13 +36,6 @@ from revops.paths import PROJECT_DIR
 
 LEADS = 1_000
 SEED = 7
-POSTGRES_SCRIPT = Path(PROJECT_DIR) / "scripts" / "postgres.sh"
-PG_SETTINGS = {
-    "REVOPS_PG_HOST": os.environ.get("REVOPS_PG_HOST", "localhost"),
-    "REVOPS_PG_PORT": os.environ.get("REVOPS_PG_PORT", "5432"),
-    "REVOPS_PG_USER": os.environ.get("REVOPS_PG_USER", "revops"),
-    "REVOPS_PG_PASSWORD": os.environ.get("REVOPS_PG_PASSWORD", "revops"),
-}
 # ---- the two warehouses --------------------------------------------------------------------
 
 
@@ -59,43 +50,10 @@ class Builds:
     postgres_build: DbtRun
 
 
-def pg_connect(env: dict[str, str], dbname: str):
-    return psycopg2.connect(
-        host=env["REVOPS_PG_HOST"],
-        port=int(env["REVOPS_PG_PORT"]),
-        user=env["REVOPS_PG_USER"],
-        password=env["REVOPS_PG_PASSWORD"],
-        dbname=dbname,
-        connect_timeout=10,
-    )
-
-
 @pytest.fixture(scope="module")
 def postgres_database() -> Iterator[dict[str, str]]:
-    """A started local server and a new, empty database on it, dropped afterwards; yields the
-    environment the `postgres` dbt target and the ingestion read."""
-    started = subprocess.run(
-        ["bash", str(POSTGRES_SCRIPT)], check=False, capture_output=True, text=True
-    )
-    assert started.returncode == 0, f"{POSTGRES_SCRIPT} failed:\n{started.stderr[-3000:]}"
-    dbname = f"revops_test_{uuid.uuid4().hex[:12]}"
-    admin = pg_connect(PG_SETTINGS, "postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{dbname}"')
-    try:
-        yield {**PG_SETTINGS, "REVOPS_PG_DBNAME": dbname}
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{dbname}" with (force)')
-        admin.close()
-
-
-def postgres_url(env: dict[str, str]) -> str:
-    return (
-        f"postgresql://{env['REVOPS_PG_USER']}:{env['REVOPS_PG_PASSWORD']}@"
-        f"{env['REVOPS_PG_HOST']}:{env['REVOPS_PG_PORT']}/{env['REVOPS_PG_DBNAME']}"
-    )
+    with new_postgres_database() as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +69,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory, postgres_database: dict[str
         ["build"], "duckdb", {"REVOPS_DUCKDB_PATH": str(duckdb_path)}, duckdb_dir
     )
 
-    # The DuckDB path only places dlt's working folder: it is never created, so the ingestion
-    # reads every file (see run_ingestion).
+    # The DuckDB path only places dlt's working folder (it is never created): the ledger and
+    # the version guard read PostgreSQL (see run_ingestion).
     run_ingestion(
         landing, work_dir / "postgres-state.duckdb", postgres=postgres_url(postgres_database)
     ).raise_for_errors()

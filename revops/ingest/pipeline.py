@@ -61,17 +61,18 @@ def run_ingestion(
     those into an exception. A failing dlt load raises.
 
     With `postgres` (a connection string, e.g. `postgres_url_from_env()`) the rows go to schema
-    raw of that database instead. The file ledger and the "only strictly newer versions" guard
-    read raw through DuckDB, so there they see the DuckDB file at `duckdb_path` -- pass a path
-    that does not exist (as the tests and the benchmark do) and every run reads every file,
-    which the merge on the primary key makes repeatable.
+    raw of that database instead, and the file ledger and the "only strictly newer versions"
+    guard read that database too; `duckdb_path` then only places dlt's working folder beside
+    it (the file need not exist).
     """
     started = time.perf_counter()
     if not postgres:
         # Before dlt starts: a locked file then fails with who holds it, not a stack trace.
         wait_until_free(duckdb_path, say=progress)
     report = IngestReport()
-    source = build_source(landing_dir, duckdb_path, tables, report=report, progress=progress)
+    source = build_source(
+        landing_dir, duckdb_path, tables, report=report, progress=progress, postgres=postgres
+    )
     pipeline = build_pipeline(duckdb_path, postgres)
     # Before the source reads the ledger: what a killed run left (its load package, staged
     # batches, ledger and quarantine rows of a load that never completed) goes first.

@@ -51,7 +51,7 @@ from revops.ingest.tables import (
     raw_column_hints,
     raw_schema,
 )
-from revops.ingest.warehouse import LedgerEntry, existing_versions, holds_rows, read_ledger
+from revops.ingest.warehouse import LedgerEntry, RawLookups, raw_lookups
 
 SOURCE_NAME = "revops_landing"
 # Reading errors that mean "this file is damaged", not "this code is wrong".
@@ -77,8 +77,12 @@ def build_source(
     *,
     report: IngestReport | None = None,
     progress: Progress | None = None,
+    postgres: str | None = None,
 ) -> DltSource:
-    """Return the dlt source that loads `landing_dir` into schema raw of `duckdb_path`.
+    """Return the dlt source that loads `landing_dir` into schema raw of `duckdb_path`, or of
+    the PostgreSQL database at the connection string `postgres` (the look-ups of what raw
+    already holds then read that database; dlt's folder and spill files stay beside
+    `duckdb_path`).
 
     `tables` limits the raw tables (default: every object of the contract); the quarantine
     and ledger resources are always included. Pass an IngestReport to read per-table counts
@@ -93,12 +97,13 @@ def build_source(
     # The landing files this run reads, listed once before anything is read: an export that
     # lands while the run is extracting is read by the next run, never half-read by this one.
     snapshot = take_snapshot(landing_dir, specs)
+    lookups = raw_lookups(duckdb_path, postgres)
 
     @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
     def revops_landing() -> list[DltResource]:
         return [
             *(
-                _raw_table_resource(spec, landing_dir, duckdb_path, snapshot, report, say)
+                _raw_table_resource(spec, landing_dir, duckdb_path, lookups, snapshot, report, say)
                 for spec in specs
             ),
             _empty_table_resource(QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_SCHEMA),
@@ -130,13 +135,14 @@ def _raw_table_resource(
     spec: ObjectSpec,
     landing_dir: Path,
     duckdb_path: Path,
+    lookups: RawLookups,
     snapshot: LandingSnapshot,
     report: IngestReport,
     say: Progress,
 ) -> DltResource:
     def load_table() -> Iterator:
         yield from _load_table(
-            spec, landing_dir, duckdb_path, snapshot[spec.table],
+            spec, landing_dir, duckdb_path, lookups, snapshot[spec.table],
             report.start_table(spec.table), say,
         )
 
@@ -162,6 +168,7 @@ def _load_table(
     spec: ObjectSpec,
     landing_dir: Path,
     duckdb_path: Path,
+    lookups: RawLookups,
     files: list[LandingFile],
     table_report: TableReport,
     say: Progress,
@@ -173,7 +180,7 @@ def _load_table(
 
     fingerprints: dict[LandingFile, str] = {}
     pending = _changed_files(
-        files, read_ledger(duckdb_path, spec.table), fingerprints, table_report, say
+        files, lookups.read_ledger(spec.table), fingerprints, table_report, say
     )
     if table_report.files_skipped:
         say(
@@ -200,7 +207,7 @@ def _load_table(
         return
 
     temp_dir = pipelines_dir(duckdb_path) / "tmp"  # where DuckDB spills a file too big for RAM
-    raw_has_rows = bool(pending) and holds_rows(duckdb_path, spec.table)
+    raw_has_rows = bool(pending) and lookups.holds_rows(spec.table)
     for file in list(pending):
         with FileReader(
             file, spec, headers[file], loaded_at=loaded_at, load_id=load_id, temp_dir=temp_dir
@@ -229,7 +236,7 @@ def _load_table(
             if not is_unchanged(file):
                 _defer(file, pending, table_report, say)
                 continue
-            existing = existing_versions(duckdb_path, spec, reader.keys()) if raw_has_rows else None
+            existing = lookups.existing_versions(spec, reader.keys()) if raw_has_rows else None
             yield from reader.batches(existing, ROWS_PER_BATCH)
             quarantine = reader.quarantine()
             if quarantine.num_rows:

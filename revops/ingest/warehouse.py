@@ -1,11 +1,18 @@
-"""What raw already holds, read from the warehouse file with short-lived connections.
+"""What raw already holds, read from the warehouse the rows go to, with short-lived connections.
 
-Each function opens the DuckDB file, reads, and closes: DuckDB allows one writing process per
+Three look-ups serve the ingestion: the file ledger (which files loaded, as what), whether a
+raw table holds rows yet, and raw's current version of a file's keys (only strictly newer rows
+are merged). `raw_lookups` returns them for the destination: `DuckDBRaw` (the warehouse file)
+or `PostgresRaw` (schema raw of a PostgreSQL database), so a daily run on either engine reads
+only new files and an older re-export never overwrites a newer row.
+
+DuckDB: each look-up opens the file, reads, and closes: DuckDB allows one writing process per
 file, and dlt opens its own connection to load once extraction ends. dlt extracts the tables
 in parallel threads, and the look-ups take turns (one lock per process): connections to one
 file in one process share a database instance, which the last close tears down, and a look-up
 opening it meanwhile failed the second load at 1M leads ("Catalog Error: Table Function with
-name python_arrow_scan does not exist!" from `register`).
+name python_arrow_scan does not exist!" from `register`). PostgreSQL: one connection per
+look-up (a server takes many at once), closed before it returns.
 """
 
 import functools
@@ -15,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import psycopg2
 import pyarrow as pa
 
 from revops.contract import ObjectSpec
@@ -132,3 +140,91 @@ def existing_versions(duckdb_path: Path, spec: ObjectSpec, keys: pa.Table) -> pa
         ).to_arrow_table()
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class DuckDBRaw:
+    """Schema raw of the DuckDB warehouse file at `path` (which need not exist yet)."""
+
+    path: Path
+
+    def read_ledger(self, table: str) -> dict[str, LedgerEntry]:
+        return read_ledger(self.path, table)
+
+    def holds_rows(self, table: str) -> bool:
+        return holds_rows(self.path, table)
+
+    def existing_versions(self, spec: ObjectSpec, keys: pa.Table) -> pa.Table | None:
+        return existing_versions(self.path, spec, keys)
+
+
+@dataclass(frozen=True)
+class PostgresRaw:
+    """Schema raw of the PostgreSQL database at the connection string `url` (what dlt's
+    postgres destination writes). Same answers as DuckDBRaw, in PostgreSQL's SQL: no QUALIFY
+    or SEMI JOIN, so `distinct on` and `= any(array)`."""
+
+    url: str
+
+    def _query(self, sql: str, params: list | None = None) -> list[tuple]:
+        connection = psycopg2.connect(self.url, connect_timeout=10)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        finally:
+            connection.close()
+
+    def _has_tables(self, *tables: str) -> bool:
+        names = [f'{DATASET}."{table}"' for table in tables]
+        (found,) = self._query(
+            "select count(to_regclass(name)) from unnest(%s::text[]) as name", [names]
+        )[0]
+        return found == len(tables)
+
+    def read_ledger(self, table: str) -> dict[str, LedgerEntry]:
+        if not self._has_tables(LEDGER_TABLE, "_dlt_loads"):
+            return {}
+        rows = self._query(
+            f"""
+            select distinct on (source_file) source_file, file_size, modified_at, fingerprint
+            from {DATASET}."{LEDGER_TABLE}"
+            where table_name = %s
+              and _dlt_load_id in (select load_id from {DATASET}._dlt_loads where status = 0)
+            order by source_file, _loaded_at desc, _dlt_load_id desc
+            """,
+            [table],
+        )
+        return {row[0]: LedgerEntry(*row) for row in rows}
+
+    def holds_rows(self, table: str) -> bool:
+        if not self._has_tables(table):
+            return False
+        return bool(self._query(f'select exists (select 1 from {DATASET}."{table}")')[0][0])
+
+    def existing_versions(self, spec: ObjectSpec, keys: pa.Table) -> pa.Table | None:
+        if keys.num_rows == 0 or not self._has_tables(spec.table):
+            return None
+        rows = self._query(
+            f"""
+            select "{spec.primary_key}", "{spec.version_column}"
+            from {DATASET}."{spec.table}"
+            where "{spec.primary_key}" = any(%s::text[])
+            """,
+            [keys.column("key").to_pylist()],
+        )
+        return pa.table(
+            {
+                "key": pa.array([row[0] for row in rows], pa.string()),
+                "version": pa.array([row[1] for row in rows], pa.timestamp("us")),
+            }
+        )
+
+
+RawLookups = DuckDBRaw | PostgresRaw
+
+
+def raw_lookups(duckdb_path: Path, postgres: str | None = None) -> RawLookups:
+    """The look-ups for the destination of a run: PostgreSQL when `postgres` (a connection
+    string) is given, else the DuckDB file."""
+    return PostgresRaw(postgres) if postgres else DuckDBRaw(Path(duckdb_path))
