@@ -48,7 +48,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from revops.runner import run_all
 
-    return run_all(select=args.select, say=_say)
+    dbt_config = {"test_every_row": True} if args.test_every_row else None
+    return run_all(select=args.select, say=_say, dbt_config=dbt_config)
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialise every asset in-process")
     run.add_argument("--select", help="Dagster asset selection, e.g. 'key:raw/*' or 'group:staging'")
+    run.add_argument("--test-every-row", action="store_true",
+                     help="data tests read every row, not only those the run rewrote (an audit)")
     run.set_defaults(handler=_cmd_run)
 
     backfill = commands.add_parser(

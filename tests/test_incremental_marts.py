@@ -465,3 +465,34 @@ def test_a_daily_run_tests_the_rows_it_recomputed_and_an_audit_tests_every_row(d
     # The same row written by the newest run: the daily tests find it.
     with pytest.raises(RuntimeError, match="not_null_fct_touchpoints_channel"):
         _dbt(not_null_tests, database, work_dir)
+
+
+def test_revops_run_test_every_row_passes_the_audit_var_to_the_dbt_step(monkeypatch):
+    from dagster import validate_run_config
+
+    import revops.runner
+    from orchestration.assets.transformations import DbtBuildConfig
+    from orchestration.definitions import defs
+    from orchestration.jobs import local_run_config, with_dbt_config
+    from revops.cli import main
+
+    assert DbtBuildConfig(test_every_row=True).dbt_args() == [
+        "--vars",
+        '{"test_every_row": true}',
+    ]
+    # With a backfill window: one --vars holding both.
+    both = DbtBuildConfig(backfill_from="2026-01-01", backfill_to="2026-01-02", test_every_row=True)
+    assert both.dbt_args() == [
+        "--vars",
+        '{"backfill_from": "2026-01-01", "backfill_to": "2026-01-02", "test_every_row": true}',
+    ]
+    handed = []
+    monkeypatch.setattr(
+        revops.runner, "run_all", lambda select, say, dbt_config: handed.append(dbt_config) or 0
+    )
+    assert main(["run", "--test-every-row"]) == 0
+    assert main(["run"]) == 0
+    assert handed == [{"test_every_row": True}, None]
+    validate_run_config(
+        defs.resolve_job_def("everything"), with_dbt_config(local_run_config(), handed[0])
+    )

@@ -65,14 +65,21 @@ class DbtBuildConfig(Config):
     backfill_from: str = ""
     backfill_to: str = ""
     unit_tests: bool = True
+    # `revops run --test-every-row`: the data tests of the run-stamped models read every row,
+    # not only the newest run's (macros/get_where_subquery.sql): an audit.
+    test_every_row: bool = False
 
     def dbt_args(self) -> list[str]:
-        """Return the extra `dbt build` arguments: the backfill vars and the unit-test
-        exclusion, or none."""
+        """Return the extra `dbt build` arguments: the backfill and audit vars and the
+        unit-test exclusion, or none."""
         args = []
+        dbt_vars: dict = {}
         if self.backfill_from or self.backfill_to:
-            window = {"backfill_from": self.backfill_from, "backfill_to": self.backfill_to}
-            args += ["--vars", json.dumps(window)]
+            dbt_vars |= {"backfill_from": self.backfill_from, "backfill_to": self.backfill_to}
+        if self.test_every_row:
+            dbt_vars["test_every_row"] = True
+        if dbt_vars:
+            args += ["--vars", json.dumps(dbt_vars)]
         if not self.unit_tests:
             args += ["--exclude", "resource_type:unit_test"]
         return args
