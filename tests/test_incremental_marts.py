@@ -4,12 +4,12 @@ fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned 
 int_touchpoints_joined_to_opportunities, including
 late corrections that change existing rows (~60 s: one generated dataset, three dbt runs)."""
 
-import math
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.mart_rows import differing_rows, sorted_rows
 from fixtures.run_stamps import RUN_STAMP_COLUMNS
 from fixtures.semantic_warehouse import run_dbt
 
@@ -54,39 +54,11 @@ def _dbt(args: list[str], database: Path, work_dir: Path) -> None:
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, mart: str) -> list[tuple]:
-    """Every row of a mart (without its run stamp), sorted by its values other than floats
-    (each mart's first column is its unique row key, so the order does not depend on the
-    floats)."""
+    """Every row of a mart (without its run stamp), sorted (fixtures.mart_rows)."""
     names = [row[0] for row in connection.execute(f"describe {_relation(mart)}").fetchall()]
     stamps = sorted(RUN_STAMP_COLUMNS & set(names))
     columns = f"* exclude ({', '.join(stamps)})" if stamps else "*"
-    rows = connection.execute(f"select {columns} from {_relation(mart)}").fetchall()
-    return sorted(
-        rows, key=lambda row: repr(tuple(None if isinstance(v, float) else v for v in row))
-    )
-
-
-def _same_value(left, right) -> bool:
-    # Floats agree to a relative 1e-9: sums of doubles in another order (the Markov solve, a
-    # credit times a 302,000 amount) differ in the last bits between two runs over the same
-    # data. Rounding both to 9 digits failed when the two straddled a rounding boundary
-    # (966.5859375 +- 1 ulp).
-    if isinstance(left, float) and isinstance(right, float):
-        return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12)
-    return left == right
-
-
-def _differing(left: list[tuple], right: list[tuple]) -> list[tuple[tuple, tuple]]:
-    """The pairs of rows (same position in the sorted lists) that are not the same; every
-    row pair when the row counts differ."""
-    if len(left) != len(right):
-        return list(zip(left, right, strict=False)) or [((), ())]
-    return [
-        (left_row, right_row)
-        for left_row, right_row in zip(left, right, strict=True)
-        if len(left_row) != len(right_row)
-        or not all(map(_same_value, left_row, right_row))
-    ]
+    return sorted_rows(connection.execute(f"select {columns} from {_relation(mart)}").fetchall())
 
 
 def _hold_back_the_last_days(connection: duckdb.DuckDBPyConnection) -> None:
@@ -318,14 +290,14 @@ def day_n_plus_one(tmp_path_factory):
 @pytest.mark.parametrize("mart", MARTS)
 def test_loading_day_n_plus_one_incrementally_equals_a_full_rebuild(day_n_plus_one, mart):
     incremental, full = day_n_plus_one["incremental"][mart], day_n_plus_one["full"][mart]
-    differing = _differing(incremental, full)
+    differing = differing_rows(incremental, full)
     if differing:
         pytest.fail(
             f"{mart}: {len(incremental):,} rows incremental, {len(full):,} full, "
             f"{len(differing):,} differ; first (incremental, full): {differing[:2]}"
         )
     # Day N+1 changed the mart: the comparison is not between two unchanged tables.
-    assert _differing(full, day_n_plus_one["day_n"][mart])
+    assert differing_rows(full, day_n_plus_one["day_n"][mart])
 
 
 @pytest.mark.parametrize("mart", MARTS)

@@ -4,20 +4,21 @@ the incremental models, built over days 1..N and then given the next two weeks o
 equal a full rebuild over the same raw rows. A real server (scripts/postgres.sh), throw-away
 databases. ~2 min on the shared 2-core machine."""
 
-import math
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fixtures.engine_comparison import run_dbt
-from fixtures.postgres import new_postgres_database, pg_connect, postgres_url
+from fixtures.mart_rows import differing_rows, sorted_rows
+from fixtures.postgres import new_postgres_database, postgres_url
 from fixtures.run_stamps import RUN_STAMP_COLUMNS
 from test_ingest import Landing, lead, sf_time
 
 from revops.generate import generate
 from revops.generate.next_day import last_activity_day, split_off_next_day
 from revops.ingest import run_ingestion
+from revops.ingest.warehouse import PostgresRaw
 
 MARTS = {
     "fct_touchpoints": "marts",
@@ -30,13 +31,7 @@ SELECTION = ["--select", "+fct_attribution", "+fct_lifecycle_events"]
 
 
 def _query(env: dict[str, str], sql: str, params: list | None = None) -> list[tuple]:
-    connection = pg_connect(env, env["REVOPS_PG_DBNAME"])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    finally:
-        connection.close()
+    return PostgresRaw(postgres_url(env)).query(sql, params)
 
 
 def _rows(env: dict[str, str], mart: str) -> list[tuple]:
@@ -51,25 +46,7 @@ def _rows(env: dict[str, str], mart: str) -> list[tuple]:
         )
         if name not in RUN_STAMP_COLUMNS
     ]
-    rows = _query(env, f"select {', '.join(columns)} from {MARTS[mart]}.{mart}")
-    return sorted(
-        rows, key=lambda row: repr(tuple(None if isinstance(v, float) else v for v in row))
-    )
-
-
-def _same(left: tuple, right: tuple) -> bool:
-    return all(
-        math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-        if isinstance(a, float) and isinstance(b, float)
-        else a == b
-        for a, b in zip(left, right, strict=True)
-    )
-
-
-def _differing(left: list[tuple], right: list[tuple]) -> list[tuple[tuple, tuple]]:
-    if len(left) != len(right):
-        return [(("rows", len(left)), ("rows", len(right)))]
-    return [(a, b) for a, b in zip(left, right, strict=True) if not _same(a, b)]
+    return sorted_rows(_query(env, f"select {', '.join(columns)} from {MARTS[mart]}.{mart}"))
 
 
 def _dbt(args: list[str], env: dict[str, str], work_dir: Path) -> None:
@@ -152,10 +129,10 @@ def test_the_second_ingestion_reads_only_the_new_files(daily_run):
 @pytest.mark.parametrize("mart", MARTS)
 def test_the_daily_run_on_postgres_equals_a_full_rebuild(daily_run, mart):
     incremental, full = daily_run["incremental"][mart], daily_run["full"][mart]
-    differing = _differing(incremental, full)
+    differing = differing_rows(incremental, full)
     assert not differing, f"{mart}: {len(differing)} rows differ, first: {differing[:2]}"
     # The new days changed the mart: the comparison is not between two unchanged tables.
-    assert _differing(full, daily_run["day_n"][mart])
+    assert differing_rows(full, daily_run["day_n"][mart])
 
 
 @pytest.mark.parametrize("mart", [mart for mart in MARTS if mart != "fct_lifecycle_events"])

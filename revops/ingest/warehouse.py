@@ -166,7 +166,8 @@ class PostgresRaw:
 
     url: str
 
-    def _query(self, sql: str, params: list | None = None) -> list[tuple]:
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        """The rows of one statement, on a connection of its own, closed before it returns."""
         connection = psycopg2.connect(self.url, connect_timeout=10)
         try:
             with connection.cursor() as cursor:
@@ -177,7 +178,7 @@ class PostgresRaw:
 
     def _has_tables(self, *tables: str) -> bool:
         names = [f'{DATASET}."{table}"' for table in tables]
-        (found,) = self._query(
+        (found,) = self.query(
             "select count(to_regclass(name)) from unnest(%s::text[]) as name", [names]
         )[0]
         return found == len(tables)
@@ -185,7 +186,7 @@ class PostgresRaw:
     def read_ledger(self, table: str) -> dict[str, LedgerEntry]:
         if not self._has_tables(LEDGER_TABLE, "_dlt_loads"):
             return {}
-        rows = self._query(
+        rows = self.query(
             f"""
             select distinct on (source_file) source_file, file_size, modified_at, fingerprint
             from {DATASET}."{LEDGER_TABLE}"
@@ -200,12 +201,12 @@ class PostgresRaw:
     def holds_rows(self, table: str) -> bool:
         if not self._has_tables(table):
             return False
-        return bool(self._query(f'select exists (select 1 from {DATASET}."{table}")')[0][0])
+        return bool(self.query(f'select exists (select 1 from {DATASET}."{table}")')[0][0])
 
     def existing_versions(self, spec: ObjectSpec, keys: pa.Table) -> pa.Table | None:
         if keys.num_rows == 0 or not self._has_tables(spec.table):
             return None
-        rows = self._query(
+        rows = self.query(
             f"""
             select "{spec.primary_key}", "{spec.version_column}"
             from {DATASET}."{spec.table}"
