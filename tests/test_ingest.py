@@ -1,11 +1,13 @@
 """Ingestion of landing files into schema raw: real files, a real DuckDB file, real dlt runs."""
 
 import csv
+import fcntl
 import gzip
 import io
 import os
 import random
 import shutil
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from revops.ingest import (
 from revops.ingest.contract_doc import BEGIN, DOC_PATH, END, render_contract_markdown
 from revops.ingest.csv_lines import record_texts, scan_record_lines
 from revops.ingest.files import canonical_name
+from revops.ingest.warehouse import DuckDBRaw
 
 # Salesforce-export headers (API names) of the columns the fixtures use.
 SALESFORCE_HEADERS = {
@@ -304,6 +307,45 @@ def test_an_older_re_export_arriving_later_does_not_overwrite_a_newer_row(landin
     assert report.tables["crm_lead"].rows_skipped == 1
 
 
+def test_small_files_of_a_daily_run_share_one_look_up_of_raws_versions(
+    landing, warehouse, monkeypatch
+):
+    # A daily run lands ~200 small files at 1M leads: one look-up per file (each a scan of
+    # the raw table's keys) was most of its ingestion time. A group of small files shares one,
+    # and every file keeps its own ledger row and its own outcome.
+    landing.csv("crm_lead", "Lead_000.csv", [lead("00Q1", sf_time("2024-02-01"), company="New")])
+    ingest(landing, warehouse, "crm_lead")
+    look_ups = []
+    real_look_up = DuckDBRaw.existing_versions
+    monkeypatch.setattr(
+        DuckDBRaw,
+        "existing_versions",
+        lambda self, spec, keys: look_ups.append(keys.num_rows) or real_look_up(self, spec, keys),
+    )
+    landing.csv("crm_lead", "Lead_001.csv", [lead("00Q1", sf_time("2024-01-01"), company="Old")])
+    landing.csv("crm_lead", "Lead_002.csv", [lead("00Q2", sf_time("2024-01-01"), company="Two")])
+    landing.csv("crm_lead", "Lead_003.csv", [lead("00Q3", sf_time("2024-01-01"), company="Three")])
+    report = ingest(landing, warehouse, "crm_lead")
+
+    assert look_ups == [3]
+    assert rows_by_id(warehouse, "crm_lead", "company, _source_file") == {
+        "00Q1": ("New", "crm/Lead/Lead_000.csv"),
+        "00Q2": ("Two", "crm/Lead/Lead_002.csv"),
+        "00Q3": ("Three", "crm/Lead/Lead_003.csv"),
+    }
+    assert report.tables["crm_lead"].rows_skipped == 1
+    ledger = query(
+        warehouse,
+        "select source_file, rows_read, rows_loaded from raw._ingested_files order by source_file",
+    )
+    assert ledger == [
+        ("crm/Lead/Lead_000.csv", 1, 1),
+        ("crm/Lead/Lead_001.csv", 1, 0),
+        ("crm/Lead/Lead_002.csv", 1, 1),
+        ("crm/Lead/Lead_003.csv", 1, 1),
+    ]
+
+
 def test_within_one_run_the_latest_version_of_a_key_wins_across_lines_and_files(landing, warehouse):
     landing.csv(
         "crm_lead",
@@ -523,6 +565,7 @@ def test_a_damaged_gzip_file_fails_its_table_naming_the_file(landing, warehouse)
     rows = [lead(f"00Q{n}", sf_time("2024-01-01")) for n in range(2, 2000)]
     whole = landing.csv("crm_lead", "Lead_001.csv.gz", rows)
     whole.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # a transfer cut short
+    landing.csv("crm_lead", "Lead_002.csv", [lead("00Q9000", sf_time("2024-01-01"))])
     landing.csv("crm_account", "Account.csv", [{"id": "001A", "system_modstamp": "2024-01-01"}])
     report = ingest(landing, warehouse, "crm_lead", "crm_account")
 
@@ -530,6 +573,13 @@ def test_a_damaged_gzip_file_fails_its_table_naming_the_file(landing, warehouse)
     assert str(whole) in str(report.errors_for("crm_lead")[0])
     assert "cannot read" in str(report.errors_for("crm_lead")[0])
     assert query(warehouse, "select id from raw.crm_account") == [("001A",)]
+    # The file before the damaged one (read in the same group) loads; the one after waits for
+    # the next run, as the damaged file does: the ledger lists only the one that loaded.
+    assert query(warehouse, "select id from raw.crm_lead") == [("00Q1",)]
+    assert query(
+        warehouse,
+        "select source_file from raw._ingested_files where table_name = 'crm_lead'",
+    ) == [("crm/Lead/Lead_000.csv",)]
 
 
 def test_missing_optional_columns_are_present_as_null_in_every_raw_table(landing, warehouse):
@@ -749,6 +799,23 @@ def test_dlt_keeps_its_working_files_beside_the_warehouse(warehouse):
     assert (pipeline.pipeline_name, pipeline.dataset_name) == ("revops_landing", "raw")
     # dlt starts its anonymous usage tracker when a pipeline is created, unless told not to.
     assert anon_tracker._ANON_TRACKER_ENDPOINT is None
+
+
+def test_building_the_first_pipeline_of_a_warehouse_waits_for_another_builder(warehouse):
+    # Two processes creating dlt's working folder at once raced (FileExistsError in one of the
+    # two pytest-xdist workers importing the Dagster definitions): builders take turns.
+    lock_path = warehouse.parent / ".dlt" / ".revops.create.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    built = threading.Event()
+    with open(lock_path, "w") as other_builder:
+        fcntl.flock(other_builder, fcntl.LOCK_EX)
+        builder = threading.Thread(target=lambda: (build_pipeline(warehouse), built.set()))
+        builder.start()
+        assert not built.wait(timeout=1.0)
+        assert not (warehouse.parent / ".dlt" / "revops").exists()
+    builder.join(timeout=60)
+    assert built.is_set()
+    assert (warehouse.parent / ".dlt" / "revops" / "revops_landing").is_dir()
 
 
 def test_the_staging_copy_of_the_last_merge_is_emptied(landing, warehouse):

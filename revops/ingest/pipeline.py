@@ -1,5 +1,6 @@
 """The dlt pipeline that writes schema raw, and the one-call ingestion used by the CLI."""
 
+import fcntl
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -28,12 +29,20 @@ def build_pipeline(duckdb_path: Path, postgres: str | None = None) -> dlt.Pipeli
         destination = dlt.destinations.postgres(postgres)
     else:
         destination = dlt.destinations.duckdb(str(duckdb_path))
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(pipelines_dir(duckdb_path)),
-        destination=destination,
-        dataset_name=DATASET_NAME,
-    )
+    working_dir = pipelines_dir(duckdb_path)
+    working_dir.parent.mkdir(parents=True, exist_ok=True)
+    # dlt creates a pipeline's working folder with exists_ok=False after checking that it
+    # holds no state: two processes building the first pipeline of a warehouse at once (both
+    # pytest-xdist workers importing the Dagster definitions) raced, and one failed with
+    # FileExistsError. One builder at a time per warehouse.
+    with open(working_dir.parent / f".{working_dir.name}.create.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dlt.pipeline(
+            pipeline_name=PIPELINE_NAME,
+            pipelines_dir=str(working_dir),
+            destination=destination,
+            dataset_name=DATASET_NAME,
+        )
 
 
 def postgres_url_from_env() -> str:

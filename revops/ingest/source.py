@@ -7,6 +7,7 @@ A raw-table resource yields three kinds of items:
 - Arrow batches for its own table (merge on the primary key, newest version wins);
 - its quarantine rows, routed to `_quarantine` (a dlt table variant, append);
 - one ledger row per file read, routed to `_ingested_files` (a table variant, append),
+  one item per group of small files read together (see _file_groups),
 
 so a file's rows, its rejects and its ledger entry travel in the same load package: the
 ledger entry only counts once that package is complete (see warehouse.read_ledger). The
@@ -17,6 +18,7 @@ table), so they exist for dbt and the checks before the first bad row arrives.
 import logging
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,6 +67,9 @@ _UNREADABLE = (
 )
 # Rows per Arrow batch handed to dlt: ~250k rows of a 30-column table is ~60 MB in memory.
 ROWS_PER_BATCH = 250_000
+# Small files are read in groups (see _file_groups): up to this many bytes or files per group.
+GROUP_BYTES = 16 * 1024 * 1024
+GROUP_FILES = 64
 
 log = logging.getLogger("revops.ingest")
 Progress = Callable[[str], None]
@@ -208,42 +213,101 @@ def _load_table(
 
     temp_dir = pipelines_dir(duckdb_path) / "tmp"  # where DuckDB spills a file too big for RAM
     raw_has_rows = bool(pending) and lookups.holds_rows(spec.table)
-    for file in list(pending):
-        with FileReader(
-            file, spec, headers[file], loaded_at=loaded_at, load_id=load_id, temp_dir=temp_dir
-        ) as reader:
-            try:
+    for group in _file_groups(list(pending)):
+        with ExitStack() as open_readers:
+            staged: list[tuple[LandingFile, FileReader]] = []
+            stopped: LandingFileError | None = None
+            for file in group:
+                reader = open_readers.enter_context(FileReader(
+                    file, spec, headers[file], loaded_at=loaded_at, load_id=load_id,
+                    temp_dir=temp_dir,
+                ))
+                try:
+                    if not is_unchanged(file):
+                        _defer(file, pending, table_report, say)
+                        continue
+                    reader.stage()
+                    reader.validate()
+                except _UNREADABLE as exc:
+                    if not is_unchanged(file):  # e.g. a Parquet file whose footer is not written yet
+                        _defer(file, pending, table_report, say)
+                        continue
+                    # A damaged file (truncated gzip, I/O error): the table stops here. Files
+                    # before it in name order load; this one and the rest are read again
+                    # next run, since the ledger does not list them.
+                    stopped = LandingFileError(spec.table, file.path, f"cannot read the file: {exc}")
+                    break
+                # Checked after staging, which copied the rows into the reader's own database:
+                # if size and time still match the snapshot, what was staged is the file as listed.
                 if not is_unchanged(file):
                     _defer(file, pending, table_report, say)
                     continue
-                reader.stage()
-                reader.validate()
-            except _UNREADABLE as exc:
-                if not is_unchanged(file):  # e.g. a Parquet file whose footer is not written yet
-                    _defer(file, pending, table_report, say)
-                    continue
-                # A damaged file (truncated gzip, I/O error): the table stops here. Files
-                # before it in name order have loaded; this one and the rest are read again
-                # next run, since the ledger does not list them.
-                error = LandingFileError(spec.table, file.path, f"cannot read the file: {exc}")
-                table_report.errors.append(error)
-                say(f"{spec.table}: {error}")
-                rows = _file_error_rows(spec, landing_dir, [error], loaded_at, load_id)
-                yield dlt.mark.with_table_name(rows, QUARANTINE_TABLE)
-                return
-            # Checked after staging, which copied the rows into the reader's own database: if
-            # size and time still match the snapshot, what was staged is the file as listed.
-            if not is_unchanged(file):
-                _defer(file, pending, table_report, say)
-                continue
-            existing = lookups.existing_versions(spec, reader.keys()) if raw_has_rows else None
-            yield from reader.batches(existing, ROWS_PER_BATCH)
-            quarantine = reader.quarantine()
-            if quarantine.num_rows:
-                yield dlt.mark.with_table_name(quarantine, QUARANTINE_TABLE)
-            counts = reader.counts
-        ledger_row = _ledger_row(spec, file, fingerprints[file], counts, loaded_at, load_id)
-        yield dlt.mark.with_table_name(ledger_row, LEDGER_TABLE)
+                staged.append((file, reader))
+            yield from _merge_items(spec, staged, lookups, raw_has_rows, fingerprints, table_report, say)
+        if stopped is not None:
+            table_report.errors.append(stopped)
+            say(f"{spec.table}: {stopped}")
+            yield dlt.mark.with_table_name(
+                _file_error_rows(spec, landing_dir, [stopped], loaded_at, load_id), QUARANTINE_TABLE
+            )
+            return
+
+
+def _file_groups(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
+    """Consecutive files (name order) read together: one look-up of raw's versions and one
+    ledger item per group. A daily run lands ~200 small files at 1M leads: a look-up per file
+    (~0.15 s each against 8M raw rows, one at a time) and dlt's ~20 ms per item were most of
+    its 29 s. A file of GROUP_BYTES or more is a group of its own, so a full load still holds
+    one file's rows at a time."""
+    group: list[LandingFile] = []
+    group_bytes = 0
+    for file in files:
+        if group and (group_bytes + file.size > GROUP_BYTES or len(group) >= GROUP_FILES):
+            yield group
+            group, group_bytes = [], 0
+        group.append(file)
+        group_bytes += file.size
+    if group:
+        yield group
+
+
+def _merge_items(
+    spec: ObjectSpec,
+    staged: list[tuple[LandingFile, FileReader]],
+    lookups: RawLookups,
+    raw_has_rows: bool,
+    fingerprints: dict[LandingFile, str],
+    table_report: TableReport,
+    say: Progress,
+) -> Iterator:
+    """The items of a group of staged files: their rows to merge (batches of one schema put
+    together up to ROWS_PER_BATCH), then their rejects and their ledger rows."""
+    if not staged:
+        return
+    existing = None
+    if raw_has_rows:
+        keys = pa.concat_tables([reader.keys() for _, reader in staged])
+        existing = lookups.existing_versions(spec, keys)
+    pending_batches: list[pa.RecordBatch] = []
+    pending_rows = 0
+    quarantines, ledger_rows = [], []
+    for file, reader in staged:
+        for batch in reader.batches(existing, ROWS_PER_BATCH):
+            if pending_batches and (
+                batch.schema != pending_batches[0].schema
+                or pending_rows + batch.num_rows > ROWS_PER_BATCH
+            ):
+                yield pa.Table.from_batches(pending_batches)
+                pending_batches, pending_rows = [], 0
+            pending_batches.append(batch)
+            pending_rows += batch.num_rows
+        quarantine = reader.quarantine()
+        if quarantine.num_rows:
+            quarantines.append(quarantine)
+        counts = reader.counts
+        ledger_rows.append(
+            _ledger_row(spec, file, fingerprints[file], counts, reader.loaded_at, reader.load_id)
+        )
         table_report.files_read.append(file.relative)
         table_report.rows_read += counts.rows_read
         table_report.rows_loaded += counts.rows_loaded
@@ -255,6 +319,11 @@ def _load_table(
             f"loaded, {counts.rows_skipped:,} unchanged or older, "
             f"{counts.rows_quarantined:,} quarantined{note}"
         )
+    if pending_batches:
+        yield pa.Table.from_batches(pending_batches)
+    if quarantines:
+        yield dlt.mark.with_table_name(pa.concat_tables(quarantines), QUARANTINE_TABLE)
+    yield dlt.mark.with_table_name(pa.concat_tables(ledger_rows), LEDGER_TABLE)
 
 
 def _defer(
