@@ -256,3 +256,38 @@ def test_run_select_runs_only_the_selection_and_a_failed_run_keeps_the_published
     assert status.returncode == 0, status.stderr[-4000:]
     assert "last run: FAILED" in status.stdout and "key:bi/revops_bi" in status.stdout
     assert "none recorded in raw._ingested_files" in status.stdout
+
+
+def test_a_run_parses_the_dbt_project_again_only_after_something_it_reads_changed(monkeypatch):
+    from orchestration import project
+
+    parses = []
+    real_prepare = project.revops_dbt_project.preparer.prepare
+    monkeypatch.setattr(
+        project.revops_dbt_project.preparer,
+        "prepare",
+        lambda dbt_project: parses.append(1) or real_prepare(dbt_project),
+    )
+    project.ensure_manifest(force=True)  # parses unless a current manifest is there
+    assert project.manifest_is_current()
+    project.ensure_manifest(force=True)
+    assert len(parses) <= 1  # the second call found it current
+
+    # dlt's own settings, set in-process while the ingestion loads, are not read by dbt.
+    monkeypatch.setenv("REVOPS_LANDING__LOAD__SOME_SETTING", "x")
+    assert project.manifest_is_current()
+    # A variable profiles.yml or a model reads is.
+    monkeypatch.setenv("REVOPS_PII_SALT", "another salt than the parse saw")
+    assert not project.manifest_is_current()
+    monkeypatch.undo()
+
+    # A model edited after the parse (its mtime moved past the manifest's, then put back).
+    model = PROJECT_DIR / "models" / "marts" / "dim_people.sql"
+    before = model.stat()
+    manifest_time = project.revops_dbt_project.manifest_path.stat().st_mtime
+    os.utime(model, (before.st_atime, manifest_time + 5))
+    try:
+        assert not project.manifest_is_current()
+    finally:
+        os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert project.manifest_is_current()
