@@ -137,7 +137,9 @@ opportunity_records as (
 -- marketing_touches a second time by activity_id (earlier still) let PostgreSQL, with no
 -- statistics for the CTEs, join every opportunity window to every touch first: a nested
 -- loop of ~20 s at 10,000 leads (docs/engines.md).
-touches_by_lead as (
+{#- One CTE per id a touch can carry a person's record by: touches_by_lead, touches_by_contact. #}
+{%- for record in ['lead', 'contact'] %}
+touches_by_{{ record }} as (
 
     select
         opportunity_records.opportunity_id,
@@ -149,30 +151,12 @@ touches_by_lead as (
         {%- endfor %}
     from opportunity_records
     inner join marketing_touches
-        on opportunity_records.lead_id = marketing_touches.lead_id
+        on opportunity_records.{{ record }}_id = marketing_touches.{{ record }}_id
         and marketing_touches.activity_at >= opportunity_records.lookback_starts_at
         and marketing_touches.activity_at <= opportunity_records.opportunity_created_at
 
 ),
-
-touches_by_contact as (
-
-    select
-        opportunity_records.opportunity_id,
-        opportunity_records.opportunity_created_at,
-        opportunity_records.linked_by,
-        opportunity_records.link_priority,
-        {%- for column in touch_columns %}
-        marketing_touches.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from opportunity_records
-    inner join marketing_touches
-        on opportunity_records.contact_id = marketing_touches.contact_id
-        and marketing_touches.activity_at >= opportunity_records.lookback_starts_at
-        and marketing_touches.activity_at <= opportunity_records.opportunity_created_at
-
-),
-
+{% endfor %}
 touches_by_account as (
 
     select
