@@ -7,6 +7,7 @@ changes do. This keeps the expensive part (the full build) and replays only the 
     python bench/replay_day.py setup  --landing <a generated dataset> --work-dir DIR
     python bench/replay_day.py ingest --work-dir DIR        # the day's ingestion, timed
     python bench/replay_day.py dbt    --work-dir DIR --tag X # the day's dbt build, timed
+    python bench/replay_day.py rebuild --work-dir DIR --select M # new code for models M
 
 `setup` splits the last day off (revops/generate/next_day.py), loads and builds days 1..N,
 keeps a copy of that warehouse (full.duckdb), lands the day and ingests it, and keeps a copy of
@@ -14,6 +15,10 @@ that too (day_ingested.duckdb). `ingest` restores full.duckdb and times `revops 
 day; `dbt` restores day_ingested.duckdb and times the day's `dbt build` (unit tests excluded,
 as in bench/incremental.py), then prints the slowest nodes from run_results.json. Run the same
 command before and after a change and compare the node times, not only the total.
+`rebuild` is for a change that adds state to models (a model made incremental, a new column):
+it rebuilds `--select` in full on full.duckdb with the current code, keeps that as the new
+full.duckdb, and ingests the day again into a new day_ingested.duckdb (the day's raw rows
+are the same; only those models' days 1..N state is new).
 """
 
 import argparse
@@ -77,11 +82,12 @@ def _slowest_nodes(work: Path, tag: str, count: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["setup", "ingest", "dbt"])
+    parser.add_argument("step", choices=["setup", "ingest", "dbt", "rebuild"])
     parser.add_argument("--work-dir", type=Path, required=True)
     parser.add_argument("--landing", type=Path, help="setup: the generated dataset to copy")
     parser.add_argument("--tag", default="replay", help="dbt: names the target folder")
     parser.add_argument("--top", type=int, default=40, help="dbt: how many nodes to list")
+    parser.add_argument("--select", nargs="+", help="rebuild: the models to rebuild in full")
     args = parser.parse_args(argv)
     work = args.work_dir.resolve()
     ingest = [str(_BIN / "revops"), "ingest"]
@@ -101,6 +107,16 @@ def main(argv: list[str] | None = None) -> int:
             landed = work / "landing" / path.relative_to(work / "next_day")
             landed.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, landed)
+        _timed("day_ingest", ingest, work)
+        shutil.copy2(work / "revops.duckdb", work / "day_ingested.duckdb")
+    elif args.step == "rebuild":
+        if not args.select:
+            parser.error("rebuild needs --select")
+        shutil.copy2(work / "full.duckdb", work / "revops.duckdb")
+        rebuild = [*_dbt_build(work, "rebuild")[:-2], "--full-refresh", "--select", *args.select,
+                   "--exclude", "resource_type:test", "resource_type:unit_test"]
+        _timed("rebuild", rebuild, work)
+        shutil.copy2(work / "revops.duckdb", work / "full.duckdb")
         _timed("day_ingest", ingest, work)
         shutil.copy2(work / "revops.duckdb", work / "day_ingested.duckdb")
     elif args.step == "ingest":

@@ -1,8 +1,11 @@
 """Incremental models: loading day N+1 into a warehouse built over days 1..N and running the
 incremental models gives, row for row, what a full rebuild over days 1..N+1 gives, for
-fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned and
-int_touchpoints_joined_to_opportunities, including
-late corrections that change existing rows (~60 s: one generated dataset, three dbt runs)."""
+fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned,
+int_touchpoints_joined_to_opportunities and identity resolution (int_person_records_unioned,
+int_person_records_resolved, dim_people), including late corrections that change existing
+rows: deals, touches, a contact's account, a lead's address (two people merge), an account's
+website (leads matched by it move) and a deleted lead (~60 s: one generated dataset, three
+dbt runs)."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +25,16 @@ MARTS = (
     "fct_attribution",
     "int_touchpoints_unioned",
     "int_touchpoints_joined_to_opportunities",
+    "int_person_records_unioned",
+    "int_person_records_resolved",
+    "dim_people",
 )
 # The schema of each; the marts' by default.
 SCHEMAS = {
     "int_touchpoints_unioned": "intermediate",
     "int_touchpoints_joined_to_opportunities": "intermediate",
+    "int_person_records_unioned": "intermediate",
+    "int_person_records_resolved": "intermediate",
 }
 
 
@@ -188,6 +196,60 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         + [moved[4:], target_lead, moved[4:], next_load, retagged[4:], moved[4:]],
     )
 
+    # A lead takes the address of a contact of another person: the two become one person.
+    merged_lead, contact_email, contact_person = connection.execute("""
+        select leads.record_id, raw_contacts.email, contacts.person_id
+        from intermediate.int_person_records_resolved as leads
+        cross join intermediate.int_person_records_resolved as contacts
+        inner join raw.crm_contact as raw_contacts on contacts.record_id = raw_contacts.id
+        where leads.record_type = 'lead' and not leads.is_converted
+            and leads.person_record_count = 1
+            and contacts.record_type = 'contact' and contacts.is_survivor
+            and raw_contacts.email is not null
+        order by leads.record_id, contacts.record_id limit 1
+    """).fetchone()
+    connection.execute(
+        """
+        update raw.crm_lead
+        set email = ?, system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
+        where id = ?
+    """,
+        [contact_email, next_load, merged_lead],
+    )
+
+    # The account most leads were matched to by website changes its website: they move.
+    rehosted_account = connection.execute("""
+        select account_id from intermediate.int_person_records_unioned
+        where account_match = 'website_domain'
+        group by account_id order by count(*) desc, account_id limit 1
+    """).fetchone()[0]
+    connection.execute(
+        """
+        update raw.crm_account
+        set website = 'https://www.rehosted.example',
+            system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
+        where id = ?
+    """,
+        [next_load, rehosted_account],
+    )
+
+    # The surviving contact of a person with a converted lead is deleted: the lead, no longer
+    # converted to a live contact, survives as a person of its own.
+    deleted_contact, deleted_person = connection.execute("""
+        select record_id, person_id from intermediate.int_person_records_resolved
+        where record_type = 'contact' and is_survivor and person_record_count > 1
+            and record_id not in (?, ?)
+        order by record_id limit 1
+    """, [moved_contact, contact_person]).fetchone()
+    connection.execute(
+        """
+        update raw.crm_contact
+        set is_deleted = true, system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
+        where id = ?
+    """,
+        [next_load, deleted_contact],
+    )
+
     # A sales call is deleted in the CRM: its touch must disappear.
     deleted = connection.execute(
         "select touchpoint_id from marts.fct_touchpoints where touch_source = 'crm_task' "
@@ -209,6 +271,11 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         "target_lead": target_lead,
         "old_deal": old_deal,
         "moved_contact": moved_contact,
+        "merged_lead": merged_lead,
+        "contact_person": contact_person,
+        "rehosted_account": rehosted_account,
+        "deleted_contact": deleted_contact,
+        "deleted_person": deleted_person,
     }
 
 
@@ -272,6 +339,25 @@ def day_n_plus_one(tmp_path_factory):
                 "select count(*) from marts.fct_touchpoints where touchpoint_id = ?",
                 [corrected["deleted"]],
             ).fetchone()[0],
+            "merged_lead_person": connection.execute(
+                "select person_id from intermediate.int_person_records_resolved "
+                "where record_id = ?",
+                [corrected["merged_lead"]],
+            ).fetchone()[0],
+            "rehosted_account_leads": connection.execute(
+                "select count(*) from intermediate.int_person_records_unioned "
+                "where account_id = ? and account_match = 'website_domain'",
+                [corrected["rehosted_account"]],
+            ).fetchone()[0],
+            "deleted_contact_rows": connection.execute(
+                "select count(*) from intermediate.int_person_records_resolved "
+                "where record_id = ?",
+                [corrected["deleted_contact"]],
+            ).fetchone()[0],
+            "deleted_person_rows": connection.execute(
+                "select count(*) from marts.dim_people where person_id = ?",
+                [corrected["deleted_person"]],
+            ).fetchone()[0],
         }
     return {
         "day_n": day_n,
@@ -317,6 +403,12 @@ def test_the_late_corrections_reached_the_marts(day_n_plus_one):
     assert corrections["retagged_channel"] != "unattributed"
     assert corrections["moved_lead"] == day_n_plus_one["corrected"]["target_lead"]
     assert corrections["deleted_rows"] == 0
+    # Identity: the lead joined the contact's person, the rehosted account's website matches
+    # no lead, and the deleted contact's person is gone (its lead's id names it now).
+    assert corrections["merged_lead_person"] == day_n_plus_one["corrected"]["contact_person"]
+    assert corrections["rehosted_account_leads"] == 0
+    assert corrections["deleted_contact_rows"] == 0
+    assert corrections["deleted_person_rows"] == 0
 
 
 # Columns an ordinary incremental run never compares (they are outputs of the per-entity
