@@ -40,3 +40,21 @@
     drop table if exists {{ changed_keys_relation() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The copies of its inputs an incremental model keeps beside itself, as its last run read
+    them, to compare with on the next run: input_copy_relation(name) is <model>__<name>_read;
+    input_copy_saved(name, select_sql), a post-hook, replaces it with what this run read, in
+    the model's transaction, on every build where the model is incremental (full builds too,
+    so the next run compares). -#}
+{% macro input_copy_relation(name) -%}
+    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__" ~ name ~ "_read"}, type="table")) }}
+{%- endmacro %}
+
+{% macro input_copy_saved(name, select_sql) -%}
+    {%- if execute and config.get('materialized') == 'incremental' -%}
+    {%- set relation = input_copy_relation(name) -%}
+    {%- do adapter.drop_relation(relation) %}
+    create table {{ relation }} as
+    {{ select_sql }}
+    {%- endif -%}
+{%- endmacro %}

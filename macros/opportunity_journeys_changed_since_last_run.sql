@@ -164,25 +164,24 @@ where {{ in_backfill_window('touched_at') }}
 {#- The copies of those inputs, beside the model, as its last run read them. -#}
 {% macro opportunity_input_copies() -%}
     {{ return({
-        'opportunities': this.incorporate(path={"identifier": this.identifier ~ "__opportunities_read"}, type="table"),
-        'contacts': this.incorporate(path={"identifier": this.identifier ~ "__contacts_read"}, type="table"),
+        'opportunities': input_copy_relation('opportunities'),
+        'contacts': input_copy_relation('contacts'),
     }) }}
 {%- endmacro %}
 
-{#- Post-hook, once per copy ('opportunities', 'contacts'): replaces it with what this run
-    read, in the model's transaction; on every build where the model is incremental (full
-    builds too, so the next run compares). -#}
+{#- Post-hook, once per copy ('opportunities', 'contacts'): input_copy_saved of what this run
+    read. -#}
 {% macro opportunity_input_saved(copy) -%}
-    {%- if execute and config.get('materialized') == 'incremental' -%}
-    {%- set relation = opportunity_input_copies()[copy] -%}
-    {%- do adapter.drop_relation(relation) %}
-    create table {{ relation }} as
-    {% if copy == 'opportunities' -%}
+    {%- if copy == 'opportunities' -%}
+    {%- set select_sql -%}
     select opportunity_id, {{ opportunity_window_columns() | join(', ') }}
     from {{ ref('fct_opportunities') }}
+    {%- endset -%}
     {%- else -%}
+    {%- set select_sql -%}
     select opportunity_id, person_id, {{ opportunity_contact_columns() | join(', ') }}
     from {{ ref('int_opportunity_contacts_resolved') }}
-    {%- endif %}
+    {%- endset -%}
     {%- endif -%}
+    {{ input_copy_saved(copy, select_sql) }}
 {%- endmacro %}

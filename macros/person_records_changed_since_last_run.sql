@@ -24,29 +24,31 @@
     {{ return(['def_segments', 'def_icp_versions', 'def_icp_rules', 'def_record_id_mapping']) }}
 {%- endmacro %}
 
-{#- The copies of those inputs, beside int_person_records_unioned, as its last run read them. -#}
+{#- The copies of those inputs, beside int_person_records_unioned, as its last run read them
+    (input_copy_relation): 'accounts' and one per definition seed, by name. -#}
+{% macro person_input_copy_names() -%}
+    {{ return(['accounts'] + person_definition_seeds()) }}
+{%- endmacro %}
+
 {% macro person_input_copies() -%}
-    {%- set copies = {'accounts': this.incorporate(path={"identifier": this.identifier ~ "__accounts_read"}, type="table")} -%}
-    {%- for seed in person_definition_seeds() -%}
-        {%- do copies.update({seed: this.incorporate(path={"identifier": this.identifier ~ "__" ~ seed ~ "_read"}, type="table")}) -%}
+    {%- set copies = {} -%}
+    {%- for copy in person_input_copy_names() -%}
+        {%- do copies.update({copy: input_copy_relation(copy)}) -%}
     {%- endfor -%}
     {{ return(copies) }}
 {%- endmacro %}
 
-{#- Post-hook, once per copy: replaces it with what this run read, in the model's transaction,
-    on every build where the model is incremental (full builds too, so the next run compares). -#}
+{#- Post-hook, once per copy (person_input_copies): input_copy_saved of what this run read. -#}
 {% macro person_input_saved(copy) -%}
-    {%- if execute and config.get('materialized') == 'incremental' -%}
-    {%- set relation = person_input_copies()[copy] -%}
-    {%- do adapter.drop_relation(relation) %}
-    create table {{ relation }} as
-    {% if copy == 'accounts' -%}
+    {%- if copy == 'accounts' -%}
+    {%- set select_sql -%}
     select account_id, {{ person_account_columns() | join(', ') }}
     from {{ ref('stg_crm__accounts') }}
+    {%- endset -%}
     {%- else -%}
-    select * from {{ ref(copy) }}
-    {%- endif %}
+    {%- set select_sql = 'select * from ' ~ ref(copy) -%}
     {%- endif -%}
+    {{ input_copy_saved(copy, select_sql) }}
 {%- endmacro %}
 
 {#- The shared keying of int_person_records_resolved, as two CTEs over the CTE `records`

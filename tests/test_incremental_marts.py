@@ -4,7 +4,7 @@ fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned,
 int_touchpoints_joined_to_opportunities and identity resolution (int_person_records_unioned,
 int_person_records_resolved, dim_people), including late corrections that change existing
 rows: deals, touches, a contact's account, a lead's address (two people merge), an account's
-website (leads matched by it move) and a deleted lead (~60 s: one generated dataset, three
+website (leads matched by it move) and a deleted contact whose lead then stands alone (~60 s: one generated dataset, three
 dbt runs)."""
 
 from datetime import timedelta

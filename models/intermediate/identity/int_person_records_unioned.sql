@@ -10,6 +10,10 @@
 -- and delete their rows; the post-hooks keep copies of the accounts and definitions read).
 -- A change of var pii_salt needs `--full-refresh`. Equal to a full rebuild:
 -- tests/test_incremental_marts.py.
+{% set input_copy_hooks = [] -%}
+{%- for copy in person_input_copy_names() -%}
+    {%- do input_copy_hooks.append("{{ person_input_saved('" ~ copy ~ "') }}") -%}
+{%- endfor %}
 {{ config(
     materialized=incremental_materialization(),
     unique_key='record_id',
@@ -19,14 +23,7 @@
         "{{ incremental_stage_changed_keys(person_records_changed_since_last_run()) }}",
         "{{ incremental_delete_changed_keys('record_id') }}",
     ],
-    post_hook=[
-        "{{ incremental_drop_changed_keys() }}",
-        "{{ person_input_saved('accounts') }}",
-        "{{ person_input_saved('def_segments') }}",
-        "{{ person_input_saved('def_icp_versions') }}",
-        "{{ person_input_saved('def_icp_rules') }}",
-        "{{ person_input_saved('def_record_id_mapping') }}",
-    ],
+    post_hook=["{{ incremental_drop_changed_keys() }}"] + input_copy_hooks,
 ) }}
 
 with
