@@ -180,3 +180,26 @@ select
     task_id as source_record_id
 from changed_tasks
 {%- endmacro %}
+
+{#- fct_touchpoints' incremental run: the touchpoint_id of every touch of the people in the CTE
+    `people_cte` (a person_id column), as int_touchpoints_unioned places them now (through the
+    people's lead and contact records: the model's CTE `person_records`) and as the model
+    holds them (its stored person_id). Each side is a semi-join of the touches against the
+    small set, not a resolution of every touch. -#}
+{% macro touches_of_people(people_cte) -%}
+{%- for record in ['lead', 'contact'] %}
+    select current_touches.touchpoint_id
+    from {{ ref('int_touchpoints_unioned') }} as current_touches
+    where current_touches.{{ record }}_id in (
+        select person_records.{{ record }}_id
+        from person_records
+        where person_records.record_type = '{{ record }}'
+            and person_records.person_id in (select {{ people_cte }}.person_id from {{ people_cte }})
+    )
+
+    union
+{% endfor %}
+    select stored_touches.touchpoint_id
+    from {{ this }} as stored_touches
+    where stored_touches.person_id in (select {{ people_cte }}.person_id from {{ people_cte }})
+{%- endmacro %}

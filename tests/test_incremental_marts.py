@@ -250,6 +250,26 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         [next_load, deleted_contact],
     )
 
+    # A lead that is a person of its own, with MAP touches, is deleted in the CRM: the person
+    # is gone and the touches, still in the MAP, belong to nobody.
+    lone_lead, lone_person = connection.execute("""
+        select records.record_id, records.person_id
+        from intermediate.int_person_records_resolved as records
+        inner join marts.fct_touchpoints as touches on records.person_id = touches.person_id
+        where records.record_type = 'lead' and not records.is_converted
+            and records.person_record_count = 1 and records.record_id not in (?, ?)
+            and touches.touch_source = 'map_activity'
+        order by records.record_id limit 1
+    """, [merged_lead, target_lead]).fetchone()
+    connection.execute(
+        """
+        update raw.crm_lead
+        set is_deleted = true, system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
+        where id = ?
+    """,
+        [next_load, lone_lead],
+    )
+
     # A sales call is deleted in the CRM: its touch must disappear.
     deleted = connection.execute(
         "select touchpoint_id from marts.fct_touchpoints where touch_source = 'crm_task' "
@@ -276,6 +296,8 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         "rehosted_account": rehosted_account,
         "deleted_contact": deleted_contact,
         "deleted_person": deleted_person,
+        "lone_lead": lone_lead,
+        "lone_person": lone_person,
     }
 
 
@@ -358,6 +380,14 @@ def day_n_plus_one(tmp_path_factory):
                 "select count(*) from marts.dim_people where person_id = ?",
                 [corrected["deleted_person"]],
             ).fetchone()[0],
+            "lone_lead_touches": connection.execute(
+                "select count(*), count(person_id) from marts.fct_touchpoints where lead_id = ?",
+                [corrected["lone_lead"]],
+            ).fetchone(),
+            "lone_person_touches": connection.execute(
+                "select count(*) from marts.fct_touchpoints where person_id = ?",
+                [corrected["lone_person"]],
+            ).fetchone()[0],
         }
     return {
         "day_n": day_n,
@@ -409,6 +439,10 @@ def test_the_late_corrections_reached_the_marts(day_n_plus_one):
     assert corrections["rehosted_account_leads"] == 0
     assert corrections["deleted_contact_rows"] == 0
     assert corrections["deleted_person_rows"] == 0
+    # The deleted lone lead's touches are kept, with no person.
+    touches, with_person = corrections["lone_lead_touches"]
+    assert touches > 0 and with_person == 0
+    assert corrections["lone_person_touches"] == 0
 
 
 # Columns an ordinary incremental run never compares (they are outputs of the per-entity

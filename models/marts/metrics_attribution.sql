@@ -34,7 +34,7 @@ final as (
         channel_group,
         campaign_id,
         max(case when is_model_in_force then 1 else 0 end) = 1 as is_model_in_force,
-        count(distinct opportunity_id) as opportunity_count,
+        sum(case when counts_opportunity then 1 else 0 end) as opportunity_count,
         sum(case when is_attributed then 1 else 0 end) as touch_count,
         sum(attribution_credit) as opportunity_credit,
         sum(pipeline_credit) as pipeline_credit,

@@ -215,7 +215,15 @@ milestone_numbers as (
             over (partition by opportunity_id) as closed_won_touch_number,
         sum(case when is_before_opportunity_creation then 1 else 0 end)
             over (partition by opportunity_id) as touches_before_creation_count,
-        count(*) over (partition by opportunity_id) as touches_to_close_count
+        count(*) over (partition by opportunity_id) as touches_to_close_count,
+        -- The earliest touch of each channel and campaign, to the opportunity's creation and
+        -- to its close (the presets' two journey ends): fct_attribution's counts_opportunity.
+        min(case when is_before_opportunity_creation then touch_number end) over (
+            partition by opportunity_id, channel, channel_group, campaign_id
+        ) as first_channel_campaign_touch_number_to_creation,
+        min(touch_number) over (
+            partition by opportunity_id, channel, channel_group, campaign_id
+        ) as first_channel_campaign_touch_number_to_close
     from touches_numbered
 
 ),
@@ -242,6 +250,10 @@ final as (
         coalesce(touch_number = lead_creation_touch_number, false) as is_lead_creation_touch,
         coalesce(touch_number = opportunity_creation_touch_number, false) as is_opportunity_creation_touch,
         coalesce(touch_number = closed_won_touch_number, false) as is_closed_won_touch,
+        coalesce(touch_number = first_channel_campaign_touch_number_to_creation, false)
+            as is_first_channel_campaign_touch_to_creation,
+        touch_number = first_channel_campaign_touch_number_to_close
+            as is_first_channel_campaign_touch_to_close,
         -- Fractional days (seconds / 86,400): whole-day datediff would give a touch 23 hours
         -- before creation the weight of one made at the same second.
         cast({{ dbt.datediff('touched_at', 'opportunity_created_at', 'second') }} as {{ type_double() }})
