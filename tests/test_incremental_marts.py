@@ -25,6 +25,7 @@ MARTS = (
     "fct_attribution",
     "int_touchpoints_unioned",
     "int_touchpoints_joined_to_opportunities",
+    "int_marketing_touches_joined_to_opportunities",
     "int_person_records_unioned",
     "int_person_records_resolved",
     "dim_people",
@@ -33,6 +34,7 @@ MARTS = (
 SCHEMAS = {
     "int_touchpoints_unioned": "intermediate",
     "int_touchpoints_joined_to_opportunities": "intermediate",
+    "int_marketing_touches_joined_to_opportunities": "intermediate",
     "int_person_records_unioned": "intermediate",
     "int_person_records_resolved": "intermediate",
 }
@@ -250,6 +252,59 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         [next_load, deleted_contact],
     )
 
+    # A marketing touch of a deal moves to after the deal's creation: out of its window.
+    unlinked_deal, unlinked_activity = connection.execute("""
+        select opportunity_id, activity_id
+        from intermediate.int_marketing_touches_joined_to_opportunities
+        where linked_by = 'contact_role' and activity_id not in (?, ?)
+        order by opportunity_touch_id limit 1
+    """, [retagged[4:], moved[4:]]).fetchone()
+    # An activity no deal counts is re-filed under a contact of another deal, a day before
+    # the deal's creation: into its window.
+    reached_deal, reached_contact, reached_at = connection.execute("""
+        select roles.opportunity_id, roles.contact_id, opportunities.created_at - interval 1 day
+        from staging.stg_crm__opportunity_contact_roles as roles
+        inner join intermediate.int_opportunity_accounts_resolved as opportunities
+            on roles.opportunity_id = opportunities.opportunity_id
+        inner join intermediate.int_person_records_resolved as contacts
+            on roles.contact_id = contacts.contact_id and contacts.record_type = 'contact'
+        where not roles.is_deleted and not opportunities.is_deleted
+            and roles.opportunity_id <> ? and roles.contact_id not in (?, ?, ?)
+        order by roles.opportunity_id, roles.contact_id limit 1
+    """, [unlinked_deal, deleted_contact, moved_contact, contact_person]).fetchone()
+    reached_activity = connection.execute("""
+        select activity_id from staging.stg_map__activities
+        where activity_type = (
+                select activity_type from staging.stg_map__activities where activity_id = ?
+            )
+            and activity_id not in (
+                select activity_id from intermediate.int_marketing_touches_joined_to_opportunities
+            )
+            and activity_id not in (?, ?)
+        order by activity_id limit 1
+    """, [unlinked_activity, retagged[4:], moved[4:]]).fetchone()[0]
+    connection.execute(
+        """
+        update raw.map_activity
+        set activity_at = case
+                when activity_id = ? then (
+                    select created_at + interval 1 day
+                    from intermediate.int_opportunity_accounts_resolved
+                    where opportunity_id = ?
+                )
+                else ?
+            end,
+            crm_lead_id = case when activity_id = ? then null else crm_lead_id end,
+            crm_contact_id = case when activity_id = ? then ? else crm_contact_id end,
+            crm_account_id = case when activity_id = ? then null else crm_account_id end,
+            updated_at = updated_at + interval 1 day, _loaded_at = ?
+        where activity_id in (?, ?)
+    """,
+        [unlinked_activity, unlinked_deal, reached_at]
+        + [reached_activity, reached_activity, reached_contact, reached_activity, next_load]
+        + [unlinked_activity, reached_activity],
+    )
+
     # A lead that is a person of its own, with MAP touches, is deleted in the CRM: the person
     # is gone and the touches, still in the MAP, belong to nobody.
     lone_lead, lone_person = connection.execute("""
@@ -296,6 +351,8 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         "rehosted_account": rehosted_account,
         "deleted_contact": deleted_contact,
         "deleted_person": deleted_person,
+        "unlinked": (unlinked_deal, unlinked_activity),
+        "reached": (reached_deal, reached_activity),
         "lone_lead": lone_lead,
         "lone_person": lone_person,
     }
@@ -380,6 +437,15 @@ def day_n_plus_one(tmp_path_factory):
                 "select count(*) from marts.dim_people where person_id = ?",
                 [corrected["deleted_person"]],
             ).fetchone()[0],
+            **{
+                f"{moved_touch}_rows": connection.execute(
+                    "select list(linked_by) "
+                    "from intermediate.int_marketing_touches_joined_to_opportunities "
+                    "where opportunity_id = ? and activity_id = ?",
+                    list(corrected[moved_touch]),
+                ).fetchone()[0]
+                for moved_touch in ("unlinked", "reached")
+            },
             "lone_lead_touches": connection.execute(
                 "select count(*), count(person_id) from marts.fct_touchpoints where lead_id = ?",
                 [corrected["lone_lead"]],
@@ -439,6 +505,9 @@ def test_the_late_corrections_reached_the_marts(day_n_plus_one):
     assert corrections["rehosted_account_leads"] == 0
     assert corrections["deleted_contact_rows"] == 0
     assert corrections["deleted_person_rows"] == 0
+    # Marketing touches left and entered their deals' windows.
+    assert corrections["unlinked_rows"] is None  # no row: list() of nothing
+    assert corrections["reached_rows"] == ["contact_role"]
     # The deleted lone lead's touches are kept, with no person.
     touches, with_person = corrections["lone_lead_touches"]
     assert touches > 0 and with_person == 0
@@ -452,6 +521,7 @@ PLANTED = {
     "fct_lifecycle_events": ("event_number", "-1", "entered_at"),
     "fct_attribution": ("credit_percent", "-1", "touched_at"),
     "int_touchpoints_joined_to_opportunities": ("days_before_opportunity_creation", "-1", "touched_at"),
+    "int_marketing_touches_joined_to_opportunities": ("days_before_opportunity", "-1", "activity_at"),
 }
 
 

@@ -26,6 +26,7 @@ MARTS = {
     "fct_attribution": "marts",
     "int_touchpoints_unioned": "intermediate",
     "int_touchpoints_joined_to_opportunities": "intermediate",
+    "int_marketing_touches_joined_to_opportunities": "intermediate",
     "int_person_records_unioned": "intermediate",
     "int_person_records_resolved": "intermediate",
     "dim_people": "marts",

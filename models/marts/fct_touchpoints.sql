@@ -86,7 +86,8 @@ last_run as (
 -- The people identity resolution changed since this model's last run: those with a record
 -- int_person_records_resolved recomputed (a record that moved, merged or was deleted
 -- recomputes every record of its old and its new person) or a row dim_people recomputed (an
--- account moved), and the people this table holds that dim_people no longer does.
+-- account moved). The people this table holds that dim_people no longer does are found with
+-- the milestones below (they have no lifecycle either).
 changed_people as (
 
     select records.person_id
@@ -101,14 +102,6 @@ changed_people as (
     cross join last_run
     where people_now.recomputed_at > last_run.recomputed_at
 
-    union
-
-    select stored_touches.person_id
-    from {{ this }} as stored_touches
-    left join people
-        on stored_touches.person_id = people.person_id
-    where stored_touches.person_id is not null
-        and people.person_id is null
 
 ),
 
@@ -211,7 +204,8 @@ reassigned_touches as (
 ),
 
 -- A person whose touches did not change but whose lifecycle milestones moved: the touch each
--- milestone would flag now, from the stored numbers, differs from the touch flagged.
+-- milestone would flag now, from the stored numbers, differs from the touch flagged. Also a
+-- person with no lifecycle (every person of dim_people has one): one who is gone.
 milestone_changes as (
 
     select stored_touches.person_id
@@ -220,12 +214,12 @@ milestone_changes as (
         on stored_touches.person_id = lifecycles.person_id
     where stored_touches.person_id is not null
     group by stored_touches.person_id
-    having
+    having max(lifecycles.person_id) is null
         {%- for milestone, moment in [
             ('lead_creation', 'lead_created_at'), ('mql', 'first_mql_at'),
             ('opportunity_creation', 'opportunity_at'), ('closed_won', 'won_at'),
         ] %}
-        {{ 'or ' if not loop.first }}max(
+        or max(
             case when stored_touches.touched_at <= lifecycles.{{ moment }} then stored_touches.person_touch_number end
         ) is distinct from max(
             case when stored_touches.is_{{ milestone }}_touch then stored_touches.person_touch_number end
