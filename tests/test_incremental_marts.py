@@ -1,11 +1,13 @@
 """Incremental models: loading day N+1 into a warehouse built over days 1..N and running the
 incremental models gives, row for row, what a full rebuild over days 1..N+1 gives, for
-fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned,
-int_touchpoints_joined_to_opportunities and identity resolution (int_person_records_unioned,
-int_person_records_resolved, dim_people), including late corrections that change existing
-rows: deals, touches, a contact's account, a lead's address (two people merge), an account's
-website (leads matched by it move) and a deleted contact whose lead then stands alone (~60 s: one generated dataset, three
-dbt runs)."""
+fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned, the two
+opportunity joins (int_touchpoints_joined_to_opportunities,
+int_marketing_touches_joined_to_opportunities) and identity resolution
+(int_person_records_unioned, int_person_records_resolved, dim_people), including late
+corrections that change existing rows: deals, touches (one leaves a deal's window, one enters
+another's), a contact's account, a lead's address (two people merge), an account's website
+(leads matched by it move), a deleted contact whose lead then stands alone and a deleted lone
+lead whose touches then belong to nobody (~60 s: one generated dataset, three dbt runs)."""
 
 from datetime import timedelta
 from pathlib import Path
