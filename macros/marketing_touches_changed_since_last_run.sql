@@ -68,17 +68,7 @@ live_contact_roles as (
 
 changed_people as (
 
-    select records.person_id
-    from {{ ref('int_person_records_resolved') }} as records
-    cross join last_run
-    where records.recomputed_at > last_run.recomputed_at
-
-    union
-
-    select people.person_id
-    from {{ ref('dim_people') }} as people
-    cross join last_run
-    where people.recomputed_at > last_run.recomputed_at
+    {{ people_recomputed_since('last_run') }}
 
 ),
 
@@ -113,17 +103,13 @@ changed_activities as (
 -- The people of those activities now (by either id).
 activity_people as (
 
+    {%- for record in ['lead', 'contact'] %}
+    {{ 'union' if not loop.first }}
     select changed_activities.activity_at, records.person_id
     from changed_activities
     inner join {{ ref('int_person_records_resolved') }} as records
-        on changed_activities.lead_id = records.lead_id
-
-    union
-
-    select changed_activities.activity_at, records.person_id
-    from changed_activities
-    inner join {{ ref('int_person_records_resolved') }} as records
-        on changed_activities.contact_id = records.contact_id
+        on changed_activities.{{ record }}_id = records.{{ record }}_id
+    {% endfor %}
 
 ),
 

@@ -407,3 +407,22 @@ left join survivors
 where survivors.person_id is null
 {%- endif -%}
 {%- endmacro %}
+
+{#- The people identity resolution changed since a model's last run, as person_id: those with
+    a record int_person_records_resolved recomputed, or a row dim_people recomputed, after
+    the newest run stamp the model holds (`last_run_cte`: a CTE with one recomputed_at row).
+    fct_touchpoints and int_marketing_touches_joined_to_opportunities recompute what those
+    people reach. -#}
+{% macro people_recomputed_since(last_run_cte) -%}
+    select records.person_id
+    from {{ ref('int_person_records_resolved') }} as records
+    cross join {{ last_run_cte }}
+    where records.recomputed_at > {{ last_run_cte }}.recomputed_at
+
+    union
+
+    select people.person_id
+    from {{ ref('dim_people') }} as people
+    cross join {{ last_run_cte }}
+    where people.recomputed_at > {{ last_run_cte }}.recomputed_at
+{%- endmacro %}

@@ -90,18 +90,7 @@ last_run as (
 -- the milestones below (they have no lifecycle either).
 changed_people as (
 
-    select records.person_id
-    from {{ ref('int_person_records_resolved') }} as records
-    cross join last_run
-    where records.recomputed_at > last_run.recomputed_at
-
-    union
-
-    select people_now.person_id
-    from {{ ref('dim_people') }} as people_now
-    cross join last_run
-    where people_now.recomputed_at > last_run.recomputed_at
-
+    {{ people_recomputed_since('last_run') }}
 
 ),
 
