@@ -9,6 +9,7 @@ another's), a contact's account, a lead's address (two people merge), an account
 (leads matched by it move), a deleted contact whose lead then stands alone and a deleted lone
 lead whose touches then belong to nobody (~60 s: one generated dataset, three dbt runs)."""
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -635,6 +636,49 @@ def test_a_daily_run_tests_the_rows_it_recomputed_and_an_audit_tests_every_row(d
     # The same row written by the newest run: the daily tests find it.
     with pytest.raises(RuntimeError, match="not_null_fct_touchpoints_channel"):
         _dbt(not_null_tests, database, work_dir)
+
+
+def test_the_raw_key_tests_find_a_stale_version_of_a_key_the_newest_load_holds(day_n_plus_one):
+    # The raw primary-key tests read the newest load (macro get_where_subquery). A loader that
+    # appended instead of merging leaves an older version beside a key it loaded: `unique`
+    # finds it. A duplicate among keys only older loads hold is left to an audit.
+    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
+    unique_test = ["test", "--select", "source:map.map_activity,test_name:unique"]
+    planted = "timestamp '2000-01-01'"  # an older load than any real one, to take back out
+
+    def sql(statement: str, *params: object) -> tuple:
+        with duckdb.connect(str(database)) as connection:
+            return connection.execute(statement, list(params)).fetchone()
+
+    (newest,) = sql("select max(_loaded_at) from raw.map_activity")
+    old_key, new_key = sql(
+        "select min(activity_id) filter (where _loaded_at < $1),"
+        " min(activity_id) filter (where _loaded_at = $1) from raw.map_activity",
+        newest,
+    )
+    assert old_key and new_key
+    plant = (
+        f"insert into raw.map_activity select * replace ({planted} as _loaded_at) "
+        "from raw.map_activity where activity_id = ?"
+    )
+
+    def duplicates_found(*args: str) -> int:
+        # The test warns (severity warn): its result, not an exception, says what it found.
+        _dbt([*unique_test, *args], database, work_dir)
+        results = json.loads((work_dir / "target" / "run_results.json").read_text())["results"]
+        results = [result for result in results if result["unique_id"].startswith("test.")]
+        assert [result["unique_id"].split(".")[2] for result in results] == [
+            "source_unique_map_map_activity_activity_id"
+        ], results
+        return results[0]["failures"]
+
+    assert duplicates_found() == 0
+    sql(plant, old_key)
+    assert duplicates_found() == 0
+    assert duplicates_found("--vars", "{test_every_row: true}") == 1
+    sql(plant, new_key)
+    assert duplicates_found() == 1
+    sql(f"delete from raw.map_activity where _loaded_at = {planted}")
 
 
 def test_revops_run_test_every_row_passes_the_audit_var_to_the_dbt_step(monkeypatch):

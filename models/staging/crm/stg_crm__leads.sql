@@ -70,7 +70,9 @@ final as (
 
         ---------- load
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
-        cast(_row_hash as {{ dbt.type_string() }}) as row_hash
+        cast(_row_hash as {{ dbt.type_string() }}) as row_hash,
+        -- When this build (re)wrote the row (macro run_stamp): a daily run's tests read only these.
+        {{ run_stamp() }} as recomputed_at
 
     from latest_versions
 
