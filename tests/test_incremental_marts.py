@@ -681,6 +681,50 @@ def test_the_raw_key_tests_find_a_stale_version_of_a_key_the_newest_load_holds(d
     sql(f"delete from raw.map_activity where _loaded_at = {planted}")
 
 
+def test_the_credit_sum_check_reads_the_newest_run_and_every_pair_for_gaps(day_n_plus_one):
+    # data-tests/attribution_credits_sum_to_one.sql: sums over the pairs the newest run wrote,
+    # and a pair left out anywhere.
+    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
+    check = ["test", "--select", "attribution_credits_sum_to_one"]
+    audit = [*check, "--vars", "{test_every_row: true}"]
+    failing = pytest.raises(RuntimeError, match="attribution_credits_sum_to_one")
+    pair = "attribution_model = 'linear' and opportunity_id = ?"
+
+    def sql(statement: str, *params: object) -> list[tuple]:
+        with duckdb.connect(str(database)) as connection:
+            return connection.execute(statement, list(params)).fetchall()
+
+    ((newest, opportunity),) = sql(
+        "select max(recomputed_at), min(opportunity_id) filter (where eligible_touch_count > 1)"
+        " from marts.fct_attribution"
+    )
+    sql("create table main.held_back as select * from marts.fct_attribution where " + pair, opportunity)
+    _dbt(check, database, work_dir)
+    # A credit off on a pair an older run wrote: the daily check does not read it, an audit does.
+    sql(
+        "update marts.fct_attribution set attribution_credit = attribution_credit + 0.1,"
+        f" recomputed_at = ? - interval 1 day where {pair} and touch_number = ("
+        f"  select max(touch_number) from marts.fct_attribution where {pair})",
+        newest, opportunity, opportunity,
+    )
+    sql(f"update marts.fct_attribution set recomputed_at = ? - interval 1 day where {pair}",
+        newest, opportunity)
+    _dbt(check, database, work_dir)
+    with failing:
+        _dbt(audit, database, work_dir)
+    # The same pair as the newest run wrote it: the daily check finds it.
+    sql(f"update marts.fct_attribution set recomputed_at = ? where {pair}", newest, opportunity)
+    with failing:
+        _dbt(check, database, work_dir)
+    # The pair gone altogether: left out, whatever run wrote the others.
+    sql(f"delete from marts.fct_attribution where {pair}", opportunity)
+    with failing:
+        _dbt(check, database, work_dir)
+    sql("insert into marts.fct_attribution select * from main.held_back")
+    sql("drop table main.held_back")
+    _dbt(check, database, work_dir)
+
+
 def test_revops_run_test_every_row_passes_the_audit_var_to_the_dbt_step(monkeypatch):
     from dagster import validate_run_config
 

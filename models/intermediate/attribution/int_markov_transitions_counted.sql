@@ -7,16 +7,66 @@
     their touches in the same number of days up to their last touch. Repeats of the same
     channel in a row are one step (webinar, webinar, email -> webinar, email): a self-loop
     changes no removal effect and only slows the solve. States: 'start', the channels,
-    and the absorbing 'conversion' and 'null' (left without converting). -#}
-{%- set lookback_days = var('attribution')['lookback_days'] -%}
+    and the absorbing 'conversion' and 'null' (left without converting).
+
+    Refit (var attribution.markov_refit): 'monthly' (the default) fits the chain on the
+    journeys as they stood when the month of the newest touch began - touches before that
+    moment, converting when the opportunity came before it - so the channel weights, and every
+    Markov credit of fct_attribution, hold still through a month and move when one closes
+    (or when a correction reaches the months fitted). 'daily' fits on every touch, so each
+    day's journeys move the weights and the daily run rewrites every Markov credit (2.9M rows
+    at 1M leads, DECISIONLOG.md, session 10). -#}
+{%- set settings = var('attribution') -%}
+{%- set lookback_days = settings['lookback_days'] -%}
+{%- set refit = settings.get('markov_refit', 'monthly') -%}
+{%- if refit not in ('monthly', 'daily') -%}
+    {{ exceptions.raise_compiler_error(
+        "var attribution.markov_refit must be 'monthly' or 'daily', not '" ~ refit ~ "'") }}
+{%- endif %}
 
 with
 
-touchpoints as (
+eligible_touches as (
 
     select * from {{ ref('fct_touchpoints') }}
     where is_attribution_eligible
         and person_id is not null
+
+),
+
+{% if refit == 'monthly' -%}
+fit_window as (
+
+    select {{ dbt.date_trunc('month', 'max(touched_at)') }} as fitted_before
+    from eligible_touches
+
+),
+
+touchpoints as (
+
+    select eligible_touches.*
+    from eligible_touches
+    cross join fit_window
+    where eligible_touches.touched_at < fit_window.fitted_before
+
+),
+
+-- A person whose opportunity came after the fit's moment had not converted by then.
+lifecycles as (
+
+    select
+        lifecycles.person_id,
+        case
+            when lifecycles.opportunity_at < fit_window.fitted_before then lifecycles.opportunity_at
+        end as opportunity_at
+    from {{ ref('fct_lead_lifecycle') }} as lifecycles
+    cross join fit_window
+
+),
+{%- else -%}
+touchpoints as (
+
+    select * from eligible_touches
 
 ),
 
@@ -25,6 +75,7 @@ lifecycles as (
     select * from {{ ref('fct_lead_lifecycle') }}
 
 ),
+{%- endif %}
 
 person_ends as (
 
