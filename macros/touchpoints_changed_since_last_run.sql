@@ -32,12 +32,8 @@
 {%- endif -%}
 with
 
-stored as (
-
-    select * from {{ this }}
-
-),
-
+-- The stored rows are read as {{ this }} wherever needed: a CTE over them, read seven times,
+-- is materialised whole by DuckDB (6.4M rows at 1M leads: 4.2 s of the 5.9 s daily pre-hook).
 -- A source none of whose records yields a touch yet takes the newest stamp of any source:
 -- at 1M leads the MAP recorded every campaign response itself, and without a stamp of their
 -- own all 4.7M members were recomputed on every run (7.9 s of a daily run).
@@ -52,7 +48,7 @@ watermarks as (
         ) as {{ source_name }}_loaded_at,
         {%- endfor %}
         coalesce(max(program_loaded_at), {{ never }}) as program_loaded_at
-    from stored
+    from {{ this }} as stored
 
 ),
 
@@ -71,11 +67,11 @@ changed_activity_types as (
     (
         select activity_type from {{ ref('def_activity_types') }} where counts_as_touch
         except
-        select activity_type from stored where touch_source = 'map_activity'
+        select activity_type from {{ this }} as stored where touch_source = 'map_activity'
     )
     union
     (
-        select activity_type from stored where touch_source = 'map_activity'
+        select activity_type from {{ this }} as stored where touch_source = 'map_activity'
         except
         select activity_type from {{ ref('def_activity_types') }} where counts_as_touch
     )
@@ -102,7 +98,7 @@ changed_activity_records as (
     select lead_id, contact_id from changed_activities
     union
     select stored.lead_id, stored.contact_id
-    from stored
+    from {{ this }} as stored
     inner join changed_activities
         on stored.source_record_id = changed_activities.activity_id
     where stored.touch_source = 'map_activity'
@@ -114,7 +110,7 @@ changed_campaigns as (
     select campaign_id from changed_programs
     union
     select stored.campaign_id
-    from stored
+    from {{ this }} as stored
     inner join changed_programs
         on stored.program_id = changed_programs.program_id
 
@@ -145,7 +141,7 @@ changed_tasks as (
         or (
             tasks.task_type in ({{ sales_touch_task_types() }})
             and tasks.task_type not in (
-                select task_type from stored where touch_source = 'crm_task'
+                select task_type from {{ this }} as stored where touch_source = 'crm_task'
             )
         )
         {%- if backfill_window() %}
@@ -156,7 +152,7 @@ changed_tasks as (
 
     -- A stored task whose type no longer counts.
     select source_record_id as task_id
-    from stored
+    from {{ this }} as stored
     where touch_source = 'crm_task'
         and task_type not in ({{ sales_touch_task_types() }})
 

@@ -8,24 +8,8 @@
 
 with
 
-attribution as (
-
-    select * from {{ ref('fct_attribution') }}
-
-),
-
-models as (
-
-    select distinct attribution_model from attribution
-
-),
-
-channels as (
-
-    select distinct channel from attribution
-
-),
-
+-- One pass over the credit rows; models, channels and totals come from its groups. A CTE over
+-- fct_attribution read four times was materialised whole by DuckDB (34.8M rows at 1M leads).
 channel_credit as (
 
     select
@@ -34,10 +18,22 @@ channel_credit as (
         sum(pipeline_credit) as pipeline_credit,
         sum(revenue_credit) as revenue_credit,
         sum(attribution_credit) as opportunity_credit
-    from attribution
+    from {{ ref('fct_attribution') }}
     group by
         attribution_model,
         channel
+
+),
+
+models as (
+
+    select distinct attribution_model from channel_credit
+
+),
+
+channels as (
+
+    select distinct channel from channel_credit
 
 ),
 
@@ -46,7 +42,7 @@ model_totals as (
     select
         attribution_model,
         sum(pipeline_credit) as total_pipeline
-    from attribution
+    from channel_credit
     group by attribution_model
 
 ),

@@ -26,28 +26,25 @@
 
 with
 
-eligible_touches as (
-
-    select * from {{ ref('fct_touchpoints') }}
-    where is_attribution_eligible
-        and person_id is not null
-
-),
-
 {% if refit == 'monthly' -%}
+-- fct_touchpoints is read twice, not through one CTE: DuckDB would materialise that whole.
 fit_window as (
 
     select {{ dbt.date_trunc('month', 'max(touched_at)') }} as fitted_before
-    from eligible_touches
+    from {{ ref('fct_touchpoints') }}
+    where is_attribution_eligible
+        and person_id is not null
 
 ),
 
 touchpoints as (
 
     select eligible_touches.*
-    from eligible_touches
+    from {{ ref('fct_touchpoints') }} as eligible_touches
     cross join fit_window
-    where eligible_touches.touched_at < fit_window.fitted_before
+    where eligible_touches.is_attribution_eligible
+        and eligible_touches.person_id is not null
+        and eligible_touches.touched_at < fit_window.fitted_before
 
 ),
 
@@ -66,7 +63,9 @@ lifecycles as (
 {%- else -%}
 touchpoints as (
 
-    select * from eligible_touches
+    select * from {{ ref('fct_touchpoints') }}
+    where is_attribution_eligible
+        and person_id is not null
 
 ),
 
@@ -77,39 +76,41 @@ lifecycles as (
 ),
 {%- endif %}
 
-person_ends as (
-
-    select
-        touchpoints.person_id,
-        lifecycles.opportunity_at,
-        coalesce(lifecycles.opportunity_at, max(touchpoints.touched_at)) as journey_ends_at,
-        lifecycles.opportunity_at is not null as is_converting
-    from touchpoints
-    left join lifecycles
-        on touchpoints.person_id = lifecycles.person_id
-    group by
-        touchpoints.person_id,
-        lifecycles.opportunity_at
-
-),
-
-journey_touches as (
+-- Each touch with its person's journey end, from one read of the touches (a window, not a
+-- grouped CTE joined back: the touches CTE read twice was materialised whole).
+touches_with_journey_ends as (
 
     select
         touchpoints.person_id,
         touchpoints.touchpoint_id,
         touchpoints.touched_at,
         touchpoints.channel,
-        person_ends.is_converting,
-        lag(touchpoints.channel) over (
-            partition by touchpoints.person_id
-            order by touchpoints.touched_at, touchpoints.touchpoint_id
-        ) as previous_channel
+        lifecycles.opportunity_at is not null as is_converting,
+        coalesce(
+            lifecycles.opportunity_at,
+            max(touchpoints.touched_at) over (partition by touchpoints.person_id)
+        ) as journey_ends_at
     from touchpoints
-    inner join person_ends
-        on touchpoints.person_id = person_ends.person_id
-    where touchpoints.touched_at <= person_ends.journey_ends_at
-        and touchpoints.touched_at >= {{ dbt.dateadd('day', -1 * lookback_days, 'person_ends.journey_ends_at') }}
+    left join lifecycles
+        on touchpoints.person_id = lifecycles.person_id
+
+),
+
+journey_touches as (
+
+    select
+        person_id,
+        touchpoint_id,
+        touched_at,
+        channel,
+        is_converting,
+        lag(channel) over (
+            partition by person_id
+            order by touched_at, touchpoint_id
+        ) as previous_channel
+    from touches_with_journey_ends
+    where touched_at <= journey_ends_at
+        and touched_at >= {{ dbt.dateadd('day', -1 * lookback_days, 'journey_ends_at') }}
 
 ),
 
