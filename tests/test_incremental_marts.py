@@ -2,8 +2,9 @@
 incremental models gives, row for row, what a full rebuild over days 1..N+1 gives, for
 fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned, the two
 opportunity joins (int_touchpoints_joined_to_opportunities,
-int_marketing_touches_joined_to_opportunities) and identity resolution
-(int_person_records_unioned, int_person_records_resolved, dim_people), including late
+int_marketing_touches_joined_to_opportunities), identity resolution
+(int_person_records_unioned, int_person_records_resolved, dim_people) and the lifecycle events
+(int_lifecycle_events_unioned, int_lifecycle_events_sequenced), including late
 corrections that change existing rows: deals, touches (one leaves a deal's window, one enters
 another's), a contact's account, a lead's address (two people merge), an account's website
 (leads matched by it move), a deleted contact whose lead then stands alone and a deleted lone
@@ -32,6 +33,8 @@ MARTS = (
     "int_person_records_unioned",
     "int_person_records_resolved",
     "dim_people",
+    "int_lifecycle_events_unioned",
+    "int_lifecycle_events_sequenced",
 )
 # The schema of each; the marts' by default.
 SCHEMAS = {
@@ -40,6 +43,8 @@ SCHEMAS = {
     "int_marketing_touches_joined_to_opportunities": "intermediate",
     "int_person_records_unioned": "intermediate",
     "int_person_records_resolved": "intermediate",
+    "int_lifecycle_events_unioned": "intermediate",
+    "int_lifecycle_events_sequenced": "intermediate",
 }
 
 
@@ -328,6 +333,51 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         [next_load, lone_lead],
     )
 
+    # A lead's MQL status change is deleted in the CRM: its person loses that MQL event.
+    unqualified_history, unqualified_person = connection.execute("""
+        select lead_history_id, person_id from intermediate.int_lead_status_changes_mapped
+        where stage_code = 'mql' and person_id not in (?, ?, ?)
+        order by lead_history_id limit 1
+    """, [contact_person, deleted_person, lone_person]).fetchone()
+    connection.execute(
+        """
+        update raw.crm_lead_history
+        set is_deleted = true, system_modstamp = system_modstamp + interval 1 day, _loaded_at = ?
+        where id = ?
+    """,
+        [next_load, unqualified_history],
+    )
+
+    # The first activity of a person known first from the MAP is re-filed under another lead:
+    # the person's lead stage now starts later, and only the copy of the first activities
+    # the last run kept tells which person the activity left.
+    first_activity, refiled_person, first_known_at = connection.execute("""
+        select activities.activity_id, events.person_id, events.entered_at
+        from intermediate.int_lifecycle_events_unioned as events
+        inner join intermediate.int_person_records_resolved as records
+            on events.person_id = records.person_id
+        inner join staging.stg_map__activities as activities
+            on (activities.lead_id = records.lead_id or activities.contact_id = records.contact_id)
+            and activities.activity_at = events.entered_at
+        where events.stage_code = 'lead' and events.event_source = 'map_activity'
+            and events.person_id not in (?, ?, ?, ?, ?)
+            and activities.activity_id not in (?, ?, ?, ?)
+            and events.person_id not in (
+                select person_id from intermediate.int_person_records_resolved where lead_id = ?
+            )
+        order by events.person_id, activities.activity_id limit 1
+    """, [contact_person, deleted_person, lone_person, unqualified_person, moved_from]
+        + [retagged[4:], moved[4:], unlinked_activity, reached_activity, target_lead]).fetchone()
+    connection.execute(
+        """
+        update raw.map_activity
+        set crm_lead_id = ?, crm_contact_id = null,
+            updated_at = updated_at + interval 1 day, _loaded_at = ?
+        where activity_id = ?
+    """,
+        [target_lead, next_load, first_activity],
+    )
+
     # A sales call is deleted in the CRM: its touch must disappear.
     deleted = connection.execute(
         "select touchpoint_id from marts.fct_touchpoints where touch_source = 'crm_task' "
@@ -358,6 +408,8 @@ def _load_day_n_plus_one(connection: duckdb.DuckDBPyConnection) -> dict[str, str
         "reached": (reached_deal, reached_activity),
         "lone_lead": lone_lead,
         "lone_person": lone_person,
+        "unqualified": (unqualified_history, unqualified_person),
+        "refiled": (first_activity, refiled_person, first_known_at),
     }
 
 
@@ -457,6 +509,16 @@ def day_n_plus_one(tmp_path_factory):
                 "select count(*) from marts.fct_touchpoints where person_id = ?",
                 [corrected["lone_person"]],
             ).fetchone()[0],
+            "unqualified_events": connection.execute(
+                "select count(*) from intermediate.int_lifecycle_events_sequenced "
+                "where source_record_id = ?",
+                [corrected["unqualified"][0]],
+            ).fetchone()[0],
+            "refiled_lead_stage_at": connection.execute(
+                "select entered_at from intermediate.int_lifecycle_events_sequenced "
+                "where person_id = ? and stage_code = 'lead'",
+                [corrected["refiled"][1]],
+            ).fetchone()[0],
         }
     return {
         "day_n": day_n,
@@ -515,6 +577,10 @@ def test_the_late_corrections_reached_the_marts(day_n_plus_one):
     touches, with_person = corrections["lone_lead_touches"]
     assert touches > 0 and with_person == 0
     assert corrections["lone_person_touches"] == 0
+    # Lifecycle: the deleted MQL status change left no event, and the person whose first
+    # activity was re-filed entered the lead stage later.
+    assert corrections["unqualified_events"] == 0
+    assert corrections["refiled_lead_stage_at"] > day_n_plus_one["corrected"]["refiled"][2]
 
 
 # Columns an ordinary incremental run never compares (they are outputs of the per-entity

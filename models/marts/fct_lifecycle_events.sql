@@ -3,9 +3,10 @@
 -- handoff SLA for what sales does with the lead (SAL, SQL, rejected, recycled). Deal stages
 -- have no versioned definition.
 {#- Incremental: event numbers, cycles and the out-of-order flags depend on all of a person's
-    events, so a run recomputes every event of each affected person: one with an event that is
-    new, gone or changed (int_lifecycle_events_unioned compared with the rows this table
-    holds). The event id hashes the person, so a merge of two persons gives new ids: rows are
+    events, so a run recomputes every event of each affected person: one with an event
+    int_lifecycle_events_sequenced recomputed since this table's last run (run stamps, macro
+    run_stamp; it recomputes whole people, from int_lifecycle_events_unioned's own detection).
+    The event id hashes the person, so a merge of two persons gives new ids: rows are
     replaced by lifecycle_event_id and ids gone from the sources are deleted by the post-hook.
     A change to the definition seeds needs `--full-refresh`. Equal to a full rebuild:
     tests/test_incremental_marts.py. -#}
@@ -14,7 +15,7 @@
     unique_key='lifecycle_event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ incremental_delete_gone_rows('lifecycle_event_id', ref('int_lifecycle_events_unioned')) }}",
+    post_hook="{{ incremental_delete_gone_rows('lifecycle_event_id', ref('int_lifecycle_events_sequenced')) }}",
 ) }}
 
 with
@@ -26,40 +27,36 @@ events_sequenced as (
 ),
 
 {% if is_incremental() %}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
 
--- The unioned events and the stored rows are read where they are needed: CTEs over them, each
--- read twice, are materialised whole by DuckDB (2.2M rows each at 1M leads).
+last_run as (
 
--- Every person with an event that is new, gone, or changed in a fact the sequencing or the
--- definition lookup depends on (both persons, when an event moved).
+    select
+        {%- if 'recomputed_at' in stored_columns %}
+        coalesce(max(recomputed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as recomputed_at
+        {%- else %}
+        -- A table built before its run stamps: everyone once.
+        cast('1900-01-01' as {{ dbt.type_timestamp() }}) as recomputed_at
+        {%- endif %}
+    from {{ this }}
+
+),
+
+-- Every person with an event recomputed since the last run (a person who lost every event
+-- has none left to recompute: the post-hook deletes their rows). The sequenced events are
+-- read here directly: a CTE read more than once is materialised whole by DuckDB.
 affected_people as (
 
-    select events_unioned.person_id
-    from {{ ref('int_lifecycle_events_unioned') }} as events_unioned
-    left join {{ this }} as stored_events
-        on events_unioned.lifecycle_event_id = stored_events.lifecycle_event_id
-    where stored_events.lifecycle_event_id is null
-        {%- for column in [
-            'person_id', 'lead_id', 'segment_code', 'stage_code', 'stage_order', 'is_exit',
-            'entered_at', 'event_source', 'source_record_id',
-        ] %}
-        or events_unioned.{{ column }} is distinct from stored_events.{{ column }}
-        {%- endfor %}
-    union
-    select stored_events.person_id
-    from {{ this }} as stored_events
-    left join {{ ref('int_lifecycle_events_unioned') }} as events_unioned
-        on stored_events.lifecycle_event_id = events_unioned.lifecycle_event_id
-    where events_unioned.lifecycle_event_id is null
-        {%- for column in ['person_id', 'entered_at', 'stage_code', 'segment_code'] %}
-        or events_unioned.{{ column }} is distinct from stored_events.{{ column }}
-        {%- endfor %}
+    select recomputed_events.person_id
+    from {{ ref('int_lifecycle_events_sequenced') }} as recomputed_events
+    cross join last_run
+    where recomputed_events.recomputed_at > last_run.recomputed_at
     {%- if backfill_window() %}
     -- revops backfill: every person with an event on its days.
     union
-    select events_unioned.person_id
-    from {{ ref('int_lifecycle_events_unioned') }} as events_unioned
-    where {{ in_backfill_window('events_unioned.entered_at') }}
+    select backfill_events.person_id
+    from {{ ref('int_lifecycle_events_sequenced') }} as backfill_events
+    where {{ in_backfill_window('backfill_events.entered_at') }}
     {%- endif %}
 
 ),
@@ -121,7 +118,9 @@ final as (
         events.event_number,
         events.cycle_number,
         events.is_out_of_order,
-        events.skipped_stage_count
+        events.skipped_stage_count,
+        -- When this build (re)computed the row (macro run_stamp).
+        {{ run_stamp() }} as recomputed_at
     from events
     left join icp_versions
         on events.stage_code = 'lead'

@@ -1,0 +1,283 @@
+{#-
+    The people int_lifecycle_events_unioned recomputes on an incremental run (its pre-hook;
+    see incremental_changed_keys), as person_id. A person's events are read from their
+    records (int_person_records_resolved), their leads' status changes (stg_crm__lead_history
+    through int_lead_status_changes_mapped), the first MAP activity of their leads and contacts,
+    their matched deals (int_person_opportunities_matched) and two definitions
+    (def_lead_statuses, def_lifecycle_stages). So a person is recomputed when
+      - identity resolution recomputed one of their records or their dim_people row since the
+        model's last run (run stamps, macro run_stamp; a key is recomputed whole, so a person
+        who lost or gained a record is among them), or no record carries them any more;
+      - a status change of one of their leads was (re)loaded since (its staging run stamp), or
+        a stored event came from a status change (re)loaded since (the lead it was filed under
+        before);
+      - the first activity of one of their lead or contact ids differs from the copy the last
+        run kept (a new, moved or corrected activity; the copy also holds the ids an activity
+        left), or one of their matched deals differs from the copy of those;
+      - either definition differs from its copy (then everyone);
+      - during `revops backfill`, they hold an event, an activity or a status change on the
+        backfill days.
+    Without the copies or the stamps (a table built before them) everyone is recomputed once.
+-#}
+{% macro lifecycle_people_changed_since_last_run() -%}
+{#- Hook arguments render at parse time too, and on full builds: nothing to select then. -#}
+{%- if not (execute and is_incremental()) -%}
+    {{ return('') }}
+{%- endif -%}
+{%- set never = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+{%- set copies = lifecycle_event_input_copies() -%}
+{%- set ns = namespace(can_compare='recomputed_at' in stored_columns) -%}
+{%- for copy in copies.values() -%}
+    {%- if load_relation(copy) is none -%}{%- set ns.can_compare = false -%}{%- endif -%}
+{%- endfor -%}
+{%- if not ns.can_compare -%}
+select person_id from {{ ref('int_person_records_resolved') }}
+union
+select person_id from {{ this }}
+{%- else -%}
+with
+
+last_run as (
+
+    select coalesce(max(recomputed_at), {{ never }}) as recomputed_at
+    from {{ this }}
+
+),
+
+changed_status_changes as (
+
+    select lead_history.lead_history_id, lead_history.lead_id
+    from {{ ref('stg_crm__lead_history') }} as lead_history
+    cross join last_run
+    where lead_history.recomputed_at > last_run.recomputed_at
+
+),
+
+-- Grouped by id pair, as the model does; compared with the copy both ways.
+current_first_activities as (
+
+    {{ lifecycle_first_activities_select() }}
+
+),
+
+first_activity_changes as (
+
+    (
+        select lead_id, contact_id, first_activity_at from current_first_activities
+        except
+        select lead_id, contact_id, first_activity_at from {{ copies['first_activities'] }}
+    )
+    union all
+    (
+        select lead_id, contact_id, first_activity_at from {{ copies['first_activities'] }}
+        except
+        select lead_id, contact_id, first_activity_at from current_first_activities
+    )
+
+),
+
+opportunity_changes as (
+
+    (
+        {{ lifecycle_person_opportunities_select() }}
+        except
+        select * from {{ copies['opportunities'] }}
+    )
+    union all
+    (
+        select * from {{ copies['opportunities'] }}
+        except
+        {{ lifecycle_person_opportunities_select() }}
+    )
+
+),
+
+definition_changes as (
+
+    select sum(changed_row_count) as changed_row_count from (
+        {%- for seed in ['def_lead_statuses', 'def_lifecycle_stages'] %}
+        {{ 'union all' if not loop.first }}
+        select count(*) as changed_row_count from (
+            (
+                select * from {{ ref(seed) }}
+                except
+                select * from {{ copies[seed] }}
+            )
+            union all
+            (
+                select * from {{ copies[seed] }}
+                except
+                select * from {{ ref(seed) }}
+            )
+        ) as {{ seed }}_changes
+        {%- endfor %}
+    ) as seed_changes
+
+),
+
+changed_lead_ids as (
+
+    select lead_id from changed_status_changes
+    union
+    select lead_id from first_activity_changes
+
+),
+
+changed_contact_ids as (
+
+    select contact_id from first_activity_changes
+
+)
+
+{{ people_recomputed_since('last_run') }}
+
+union
+
+select stored.person_id
+from {{ this }} as stored
+where not exists (
+    select 1
+    from {{ ref('int_person_records_resolved') }} as records
+    where records.person_id = stored.person_id
+)
+
+union
+
+select stored.person_id
+from {{ this }} as stored
+where stored.event_source = 'crm_status_history'
+    and stored.source_record_id in (select changed_status_changes.lead_history_id from changed_status_changes)
+
+{%- for record in ['lead', 'contact'] %}
+
+union
+
+select records.person_id
+from {{ ref('int_person_records_resolved') }} as records
+where records.{{ record }}_id in (select changed_{{ record }}_ids.{{ record }}_id from changed_{{ record }}_ids)
+{%- endfor %}
+
+union
+
+select person_id from opportunity_changes
+
+union
+
+select records.person_id
+from {{ ref('int_person_records_resolved') }} as records
+cross join definition_changes
+where definition_changes.changed_row_count > 0
+{%- if backfill_window() %}
+-- revops backfill: every person with an event, an activity or a status change on its days.
+union
+select person_id from {{ this }}
+where {{ in_backfill_window('entered_at') }}
+union
+select records.person_id
+from {{ ref('int_person_records_resolved') }} as records
+inner join {{ ref('stg_map__activities') }} as activities
+    on records.lead_id = activities.lead_id
+    or records.contact_id = activities.contact_id
+where {{ in_backfill_window('activities.activity_at') }}
+union
+select records.person_id
+from {{ ref('int_person_records_resolved') }} as records
+inner join {{ ref('stg_crm__lead_history') }} as lead_history
+    on records.lead_id = lead_history.lead_id
+where {{ in_backfill_window('lead_history.changed_at') }}
+{%- endif %}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The first MAP activity of each lead and contact id pair, as the model reads it (and as the
+    copy 'first_activities' keeps it). -#}
+{% macro lifecycle_first_activities_select() -%}
+    select
+        lead_id,
+        contact_id,
+        min(activity_at) as first_activity_at
+    from {{ ref('stg_map__activities') }}
+    group by lead_id, contact_id
+{%- endmacro %}
+
+{#- What of int_person_opportunities_matched the events read (copy 'opportunities'). -#}
+{% macro lifecycle_person_opportunities_select() -%}
+    select
+        person_id,
+        opportunity_id,
+        match_type,
+        opportunity_created_at,
+        is_closed,
+        is_won,
+        closed_at
+    from {{ ref('int_person_opportunities_matched') }}
+{%- endmacro %}
+
+{#- The copies of its inputs int_lifecycle_events_unioned keeps beside itself, as its last run
+    read them (short names: PostgreSQL cuts relation names at 63 characters). -#}
+{% macro lifecycle_event_input_copies() -%}
+    {{ return({
+        'first_activities': input_copy_relation('first_acts'),
+        'opportunities': input_copy_relation('opps'),
+        'def_lead_statuses': input_copy_relation('statuses'),
+        'def_lifecycle_stages': input_copy_relation('stages'),
+    }) }}
+{%- endmacro %}
+
+{#- Post-hook, once per copy (the keys of lifecycle_event_input_copies): input_copy_saved of
+    what this run read. -#}
+{% macro lifecycle_event_input_saved(copy) -%}
+    {%- set short_names = {
+        'first_activities': 'first_acts', 'opportunities': 'opps',
+        'def_lead_statuses': 'statuses', 'def_lifecycle_stages': 'stages',
+    } -%}
+    {%- if copy == 'first_activities' -%}
+        {%- set select_sql = lifecycle_first_activities_select() -%}
+    {%- elif copy == 'opportunities' -%}
+        {%- set select_sql = lifecycle_person_opportunities_select() -%}
+    {%- else -%}
+        {%- set select_sql = 'select * from ' ~ ref(copy) -%}
+    {%- endif -%}
+    {{ input_copy_saved(short_names[copy], select_sql) }}
+{%- endmacro %}
+
+{#- The people int_lifecycle_events_sequenced recomputes (person_id): those with an event
+    int_lifecycle_events_unioned recomputed since this model's last run (it recomputes whole
+    people), and every stored person with no event left there. -#}
+{% macro sequenced_people_changed_since_last_run() -%}
+{%- if not (execute and is_incremental()) -%}
+    {{ return('') }}
+{%- endif -%}
+{%- set never = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+{%- if 'recomputed_at' not in stored_columns -%}
+select person_id from {{ ref('int_lifecycle_events_unioned') }}
+union
+select person_id from {{ this }}
+{%- else -%}
+with
+
+last_run as (
+
+    select coalesce(max(recomputed_at), {{ never }}) as recomputed_at
+    from {{ this }}
+
+)
+
+select events.person_id
+from {{ ref('int_lifecycle_events_unioned') }} as events
+cross join last_run
+where events.recomputed_at > last_run.recomputed_at
+
+union
+
+select stored.person_id
+from {{ this }} as stored
+where not exists (
+    select 1
+    from {{ ref('int_lifecycle_events_unioned') }} as events
+    where events.person_id = stored.person_id
+)
+{%- endif -%}
+{%- endmacro %}
