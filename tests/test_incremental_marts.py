@@ -4,11 +4,13 @@ fct_touchpoints, fct_lifecycle_events, fct_attribution, int_touchpoints_unioned,
 opportunity joins (int_touchpoints_joined_to_opportunities,
 int_marketing_touches_joined_to_opportunities), identity resolution
 (int_person_records_unioned, int_person_records_resolved, dim_people) and the lifecycle events
-(int_lifecycle_events_unioned, int_lifecycle_events_sequenced), including late
-corrections that change existing rows: deals, touches (one leaves a deal's window, one enters
-another's), a contact's account, a lead's address (two people merge), an account's website
-(leads matched by it move), a deleted contact whose lead then stands alone and a deleted lone
-lead whose touches then belong to nobody (~60 s: one generated dataset, three dbt runs)."""
+(int_lifecycle_events_unioned, int_lifecycle_events_sequenced, int_lifecycle_stages_pivoted),
+including late corrections that change existing rows: deals, touches (one leaves a deal's
+window, one enters another's), a contact's account, a lead's address (two people merge), an
+account's website (leads matched by it move), a deleted contact whose lead then stands alone, a
+deleted lone lead whose touches then belong to nobody, a deleted MQL status change and a
+person's first activity re-filed under another lead (~70 s: one generated dataset, three dbt
+runs)."""
 
 import json
 from datetime import timedelta
@@ -35,6 +37,7 @@ MARTS = (
     "dim_people",
     "int_lifecycle_events_unioned",
     "int_lifecycle_events_sequenced",
+    "int_lifecycle_stages_pivoted",
 )
 # The schema of each; the marts' by default.
 SCHEMAS = {
@@ -45,6 +48,7 @@ SCHEMAS = {
     "int_person_records_resolved": "intermediate",
     "int_lifecycle_events_unioned": "intermediate",
     "int_lifecycle_events_sequenced": "intermediate",
+    "int_lifecycle_stages_pivoted": "intermediate",
 }
 
 

@@ -32,6 +32,7 @@ MARTS = {
     "dim_people": "marts",
     "int_lifecycle_events_unioned": "intermediate",
     "int_lifecycle_events_sequenced": "intermediate",
+    "int_lifecycle_stages_pivoted": "intermediate",
 }
 SELECTION = ["--select", "+fct_attribution", "+fct_lifecycle_events"]
 

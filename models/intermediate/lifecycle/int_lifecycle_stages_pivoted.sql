@@ -3,6 +3,19 @@
 -- are in now (their latest event), and the days between consecutive stages. A duration is
 -- null when either stage was skipped or not reached yet, or when the later stage is dated
 -- before the earlier one (time running backwards is counted, not averaged).
+--
+-- Incremental (3 s of a 1M-lead daily run as a table, on the critical path): a person's row
+-- depends on their events alone, so a run recomputes the people with an event
+-- int_lifecycle_events_sequenced recomputed since this model's last run (run stamps), and
+-- the post-hook deletes the people with no event left. Equal to a full rebuild:
+-- tests/test_incremental_marts.py.
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='person_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ incremental_delete_gone_rows('person_id', ref('int_lifecycle_events_sequenced')) }}",
+) }}
 {%- set stage_durations = [
     ('days_lead_to_mql', 'lead_created_at', 'first_mql_at'),
     ('days_mql_to_sal', 'first_mql_at', 'sal_at'),
@@ -13,6 +26,24 @@
 
 with
 
+{% if is_incremental() %}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+-- The people with an event recomputed since the last run (everyone once when the table
+-- predates its run stamps).
+recomputed_people as (
+
+    select distinct recomputed_events.person_id
+    from {{ ref('int_lifecycle_events_sequenced') }} as recomputed_events
+    {%- if 'recomputed_at' in stored_columns %}
+    where recomputed_events.recomputed_at > (
+        select coalesce(max(recomputed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }}
+    )
+    {%- endif %}
+
+),
+
+{% endif %}
 -- The sequenced events are read where they are needed: a CTE over them, read three times, was
 -- materialised whole by DuckDB (2.2M rows at 1M leads).
 -- The audit's out-of-order test is per lead record: its earliest SAL status change is
@@ -26,6 +57,9 @@ lead_stage_starts as (
         min(case when stage_code = 'sal' then entered_at end) as first_sal_at
     from {{ ref('int_lifecycle_events_sequenced') }} as events
     where event_source = 'crm_status_history'
+        {%- if is_incremental() %}
+        and person_id in (select recomputed_people.person_id from recomputed_people)
+        {%- endif %}
         and lead_id is not null
         and stage_code in ('mql', 'sal')
     group by
@@ -59,6 +93,9 @@ latest_events as (
                 order by event_number desc
             ) as recency_rank
         from {{ ref('int_lifecycle_events_sequenced') }} as events
+        {%- if is_incremental() %}
+        where person_id in (select recomputed_people.person_id from recomputed_people)
+        {%- endif %}
     ) as ranked_events
     where recency_rank = 1
 
@@ -86,6 +123,9 @@ stage_rollups as (
         sum(skipped_stage_count) as skipped_stage_count,
         sum(case when is_out_of_order then 1 else 0 end) as out_of_order_event_count
     from {{ ref('int_lifecycle_events_sequenced') }} as events
+    {%- if is_incremental() %}
+    where person_id in (select recomputed_people.person_id from recomputed_people)
+    {%- endif %}
     group by person_id
 
 ),
@@ -137,7 +177,9 @@ final as (
         stages_with_close.cycle_count,
         stages_with_close.skipped_stage_count,
         stages_with_close.out_of_order_event_count,
-        coalesce(out_of_order_leads.out_of_order_lead_count, 0) as out_of_order_lead_count
+        coalesce(out_of_order_leads.out_of_order_lead_count, 0) as out_of_order_lead_count,
+        -- When this build (re)computed the row (macro run_stamp).
+        {{ run_stamp() }} as recomputed_at
     from stages_with_close
     inner join latest_events
         on stages_with_close.person_id = latest_events.person_id
