@@ -76,8 +76,20 @@ class FileCounts:
         return self.rows_valid - self.rows_loaded
 
 
+def reader_database(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB for FileReaders: pass it as `database` to read several files
+    in one instance (each reader takes a connection of its own). Opening and closing an
+    instance per file cost ~13 ms each way: 20% of the samples of a 205-file daily ingestion
+    at 1M leads."""
+    config = {"preserve_insertion_order": True, "memory_limit": READER_MEMORY_LIMIT}
+    if temp_dir is not None:
+        config["temp_directory"] = str(temp_dir)
+    return duckdb.connect(":memory:", config=config)
+
+
 class FileReader:
-    """One landing file in its own in-memory DuckDB; use as a context manager."""
+    """One landing file in its own connection to an in-memory DuckDB (a private one unless
+    `database` is given); use as a context manager."""
 
     def __init__(
         self,
@@ -89,6 +101,7 @@ class FileReader:
         load_id: str,
         temp_dir: Path | None = None,
         formats: SourceFormats | None = None,
+        database: duckdb.DuckDBPyConnection | None = None,
     ):
         self.file = file
         # How this source writes dates and money (landing_formats.yml); see parsing.py.
@@ -99,10 +112,9 @@ class FileReader:
         self.load_id = load_id
         self.counts = FileCounts()
         self.extras = [name for name in header.canonical if name not in spec.columns]
-        config = {"preserve_insertion_order": True, "memory_limit": READER_MEMORY_LIMIT}
-        if temp_dir is not None:
-            config["temp_directory"] = str(temp_dir)
-        self.con = duckdb.connect(":memory:", config=config)
+        # A connection of its own: its temp tables (src, good, the CSV reader's rejects) are
+        # this file's alone, in a shared database when one is given.
+        self.con = reader_database(temp_dir) if database is None else database.cursor()
         self.con.execute("SET TimeZone = 'UTC'")
         # No progress bar: DuckDB draws one on stdout for queries longer than 2 s.
         self.con.execute("SET enable_progress_bar = false")

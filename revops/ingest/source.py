@@ -18,7 +18,7 @@ table), so they exist for dbt and the checks before the first bad row arrives.
 import logging
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from revops.ingest.files import (
     read_header,
     take_snapshot,
 )
-from revops.ingest.reader import FileCounts, FileReader
+from revops.ingest.reader import FileCounts, FileReader, reader_database
 from revops.ingest.report import IngestReport, TableReport
 from revops.ingest.tables import (
     LEDGER_COLUMNS,
@@ -213,44 +213,46 @@ def _load_table(
 
     temp_dir = pipelines_dir(duckdb_path) / "tmp"  # where DuckDB spills a file too big for RAM
     raw_has_rows = bool(pending) and lookups.holds_rows(spec.table)
-    for group in _file_groups(list(pending)):
-        with ExitStack() as open_readers:
-            staged: list[tuple[LandingFile, FileReader]] = []
-            stopped: LandingFileError | None = None
-            for file in group:
-                reader = open_readers.enter_context(FileReader(
-                    file, spec, headers[file], loaded_at=loaded_at, load_id=load_id,
-                    temp_dir=temp_dir,
-                ))
-                try:
+    # One in-memory DuckDB for the table's files, each read in a connection of its own.
+    with closing(reader_database(temp_dir)) as database:
+        for group in _file_groups(list(pending)):
+            with ExitStack() as open_readers:
+                staged: list[tuple[LandingFile, FileReader]] = []
+                stopped: LandingFileError | None = None
+                for file in group:
+                    reader = open_readers.enter_context(FileReader(
+                        file, spec, headers[file], loaded_at=loaded_at, load_id=load_id,
+                        database=database,
+                    ))
+                    try:
+                        if not is_unchanged(file):
+                            _defer(file, pending, table_report, say)
+                            continue
+                        reader.stage()
+                        reader.validate()
+                    except _UNREADABLE as exc:
+                        if not is_unchanged(file):  # e.g. a Parquet file whose footer is not written yet
+                            _defer(file, pending, table_report, say)
+                            continue
+                        # A damaged file (truncated gzip, I/O error): the table stops here. Files
+                        # before it in name order load; this one and the rest are read again
+                        # next run, since the ledger does not list them.
+                        stopped = LandingFileError(spec.table, file.path, f"cannot read the file: {exc}")
+                        break
+                    # Checked after staging, which copied the rows into the reader's own database:
+                    # if size and time still match the snapshot, what was staged is the file as listed.
                     if not is_unchanged(file):
                         _defer(file, pending, table_report, say)
                         continue
-                    reader.stage()
-                    reader.validate()
-                except _UNREADABLE as exc:
-                    if not is_unchanged(file):  # e.g. a Parquet file whose footer is not written yet
-                        _defer(file, pending, table_report, say)
-                        continue
-                    # A damaged file (truncated gzip, I/O error): the table stops here. Files
-                    # before it in name order load; this one and the rest are read again
-                    # next run, since the ledger does not list them.
-                    stopped = LandingFileError(spec.table, file.path, f"cannot read the file: {exc}")
-                    break
-                # Checked after staging, which copied the rows into the reader's own database:
-                # if size and time still match the snapshot, what was staged is the file as listed.
-                if not is_unchanged(file):
-                    _defer(file, pending, table_report, say)
-                    continue
-                staged.append((file, reader))
-            yield from _merge_items(spec, staged, lookups, raw_has_rows, fingerprints, table_report, say)
-        if stopped is not None:
-            table_report.errors.append(stopped)
-            say(f"{spec.table}: {stopped}")
-            yield dlt.mark.with_table_name(
-                _file_error_rows(spec, landing_dir, [stopped], loaded_at, load_id), QUARANTINE_TABLE
-            )
-            return
+                    staged.append((file, reader))
+                yield from _merge_items(spec, staged, lookups, raw_has_rows, fingerprints, table_report, say)
+            if stopped is not None:
+                table_report.errors.append(stopped)
+                say(f"{spec.table}: {stopped}")
+                yield dlt.mark.with_table_name(
+                    _file_error_rows(spec, landing_dir, [stopped], loaded_at, load_id), QUARANTINE_TABLE
+                )
+                return
 
 
 def _file_groups(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
