@@ -506,6 +506,10 @@ def markdown_table(documents: list[dict]) -> str:
         "",
         header,
         "| --- |" + " ---: |" * len(documents),
+        # The scales are run separately (1M alone takes ~30 min): say when each column was.
+        "| measured at (UTC) | "
+        + " | ".join(document["measured_at"][:16].replace("T", " ") for document in documents)
+        + " |",
     ]
     names: list[str] = []
     for document in documents:
