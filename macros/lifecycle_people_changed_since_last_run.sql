@@ -242,42 +242,19 @@ where {{ in_backfill_window('lead_history.changed_at') }}
     {{ input_copy_saved(short_names[copy], select_sql) }}
 {%- endmacro %}
 
-{#- The people int_lifecycle_events_sequenced recomputes (person_id): those with an event
-    int_lifecycle_events_unioned recomputed since this model's last run (it recomputes whole
-    people), and every stored person with no event left there. -#}
-{% macro sequenced_people_changed_since_last_run() -%}
-{%- if not (execute and is_incremental()) -%}
-    {{ return('') }}
-{%- endif -%}
-{%- set never = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
+{#- The people with a row of `upstream` (a run-stamped model that recomputes whole people)
+    recomputed since this model's newest run stamp, as person_id; everyone in `upstream` when
+    this table predates its stamps. int_lifecycle_events_sequenced, int_lifecycle_stages_pivoted
+    and fct_lifecycle_events recompute those people; the people with no row left upstream go by
+    their post-hooks (incremental_delete_gone_rows). Call it in a model's incremental branch. -#}
+{% macro people_restamped_since_last_run(upstream) -%}
 {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-{%- if 'recomputed_at' not in stored_columns -%}
-select person_id from {{ ref('int_lifecycle_events_unioned') }}
-union
-select person_id from {{ this }}
-{%- else -%}
-with
-
-last_run as (
-
-    select coalesce(max(recomputed_at), {{ never }}) as recomputed_at
-    from {{ this }}
-
-)
-
-select events.person_id
-from {{ ref('int_lifecycle_events_unioned') }} as events
-cross join last_run
-where events.recomputed_at > last_run.recomputed_at
-
-union
-
-select stored.person_id
-from {{ this }} as stored
-where not exists (
-    select 1
-    from {{ ref('int_lifecycle_events_unioned') }} as events
-    where events.person_id = stored.person_id
-)
-{%- endif -%}
+    select distinct upstream_rows.person_id
+    from {{ upstream }} as upstream_rows
+    {%- if 'recomputed_at' in stored_columns %}
+    where upstream_rows.recomputed_at > (
+        select coalesce(max(recomputed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }}
+    )
+    {%- endif %}
 {%- endmacro %}

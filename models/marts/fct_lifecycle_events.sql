@@ -5,7 +5,8 @@
 {#- Incremental: event numbers, cycles and the out-of-order flags depend on all of a person's
     events, so a run recomputes every event of each affected person: one with an event
     int_lifecycle_events_sequenced recomputed since this table's last run (run stamps, macro
-    run_stamp; it recomputes whole people, from int_lifecycle_events_unioned's own detection).
+    run_stamp, macro people_restamped_since_last_run; it recomputes whole people, from
+    int_lifecycle_events_unioned's own detection).
     The event id hashes the person, so a merge of two persons gives new ids: rows are
     replaced by lifecycle_event_id and ids gone from the sources are deleted by the post-hook.
     A change to the definition seeds needs `--full-refresh`. Equal to a full rebuild:
@@ -27,30 +28,13 @@ events_sequenced as (
 ),
 
 {% if is_incremental() %}
-{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-
-last_run as (
-
-    select
-        {%- if 'recomputed_at' in stored_columns %}
-        coalesce(max(recomputed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as recomputed_at
-        {%- else %}
-        -- A table built before its run stamps: everyone once.
-        cast('1900-01-01' as {{ dbt.type_timestamp() }}) as recomputed_at
-        {%- endif %}
-    from {{ this }}
-
-),
 
 -- Every person with an event recomputed since the last run (a person who lost every event
 -- has none left to recompute: the post-hook deletes their rows). The sequenced events are
 -- read here directly: a CTE read more than once is materialised whole by DuckDB.
 affected_people as (
 
-    select recomputed_events.person_id
-    from {{ ref('int_lifecycle_events_sequenced') }} as recomputed_events
-    cross join last_run
-    where recomputed_events.recomputed_at > last_run.recomputed_at
+    {{ people_restamped_since_last_run(ref('int_lifecycle_events_sequenced')) }}
     {%- if backfill_window() %}
     -- revops backfill: every person with an event on its days.
     union

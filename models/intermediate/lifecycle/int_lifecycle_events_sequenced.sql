@@ -7,29 +7,32 @@
 --
 -- Incremental (5-6 s of a 1M-lead daily run as a table, on the critical path): a person's
 -- numbers and flags depend on all of their events, so a run recomputes every event of the
--- people int_lifecycle_events_unioned recomputed since this model's last run (run stamps) and
--- drops the people with no event left there (macro sequenced_people_changed_since_last_run,
--- staged and deleted by the pre-hooks of incremental_changed_keys). Equal to a full rebuild:
--- tests/test_incremental_marts.py.
+-- people int_lifecycle_events_unioned recomputed since this model's last run (run stamps,
+-- macro people_restamped_since_last_run); events gone from there are deleted by the
+-- post-hook. Equal to a full rebuild: tests/test_incremental_marts.py.
 {{ config(
     materialized=incremental_materialization(),
     unique_key='lifecycle_event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ incremental_stage_changed_keys(sequenced_people_changed_since_last_run()) }}",
-        "{{ incremental_delete_changed_keys('person_id') }}",
-    ],
-    post_hook="{{ incremental_drop_changed_keys() }}",
+    post_hook="{{ incremental_delete_gone_rows('lifecycle_event_id', ref('int_lifecycle_events_unioned')) }}",
 ) }}
 
 with
 
+{% if is_incremental() %}
+recomputed_people as (
+
+    {{ people_restamped_since_last_run(ref('int_lifecycle_events_unioned')) }}
+
+),
+
+{% endif %}
 events as (
 
     select * from {{ ref('int_lifecycle_events_unioned') }}
     {%- if is_incremental() %}
-    where person_id in (select changed.person_id from {{ changed_keys_relation() }} as changed)
+    where person_id in (select recomputed_people.person_id from recomputed_people)
     {%- endif %}
 
 ),

@@ -27,19 +27,9 @@
 with
 
 {% if is_incremental() %}
-{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
--- The people with an event recomputed since the last run (everyone once when the table
--- predates its run stamps).
 recomputed_people as (
 
-    select distinct recomputed_events.person_id
-    from {{ ref('int_lifecycle_events_sequenced') }} as recomputed_events
-    {%- if 'recomputed_at' in stored_columns %}
-    where recomputed_events.recomputed_at > (
-        select coalesce(max(recomputed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
-    {%- endif %}
+    {{ people_restamped_since_last_run(ref('int_lifecycle_events_sequenced')) }}
 
 ),
 
