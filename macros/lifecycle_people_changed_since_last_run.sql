@@ -54,10 +54,12 @@ changed_status_changes as (
 
 ),
 
--- Grouped by id pair, as the model does; compared with the copy both ways.
+-- Grouped by id pair, as the model does (staged by the pre-hook before this one);
+-- compared with the copy both ways.
 current_first_activities as (
 
-    {{ lifecycle_first_activities_select() }}
+    select lead_id, contact_id, first_activity_at
+    from {{ lifecycle_first_activities_now() }}
 
 ),
 
@@ -201,6 +203,24 @@ where {{ in_backfill_window('lead_history.changed_at') }}
     group by lead_id, contact_id
 {%- endmacro %}
 
+{#- The first activities of this run, grouped once: an incremental run's first pre-hook
+    (lifecycle_first_activities_staged) keeps them in <model>__first_acts_now, which the
+    change detection and the model read and the post-hook then renames into the copy
+    'first_activities'. Grouping the 15M activities three times took ~1.8 s of a 1M-lead
+    daily run. -#}
+{% macro lifecycle_first_activities_now() -%}
+    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__first_acts_now"}, type="table")) }}
+{%- endmacro %}
+
+{% macro lifecycle_first_activities_staged() -%}
+    {%- if execute and is_incremental() -%}
+    {%- set staged = lifecycle_first_activities_now() -%}
+    {%- do adapter.drop_relation(staged) %}
+    create table {{ staged }} as
+    {{ lifecycle_first_activities_select() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- What of int_person_opportunities_matched the events read (copy 'opportunities'). -#}
 {% macro lifecycle_person_opportunities_select() -%}
     select
@@ -232,7 +252,14 @@ where {{ in_backfill_window('lead_history.changed_at') }}
         'first_activities': 'first_acts', 'opportunities': 'opps',
         'def_lead_statuses': 'statuses', 'def_lifecycle_stages': 'stages',
     } -%}
-    {%- if copy == 'first_activities' -%}
+    {%- if copy == 'first_activities' and execute and config.get('materialized') == 'incremental'
+            and relation_exists_now(lifecycle_first_activities_now()) -%}
+        {#- This run's grouping, staged by the pre-hook of an incremental run, becomes the copy
+            (a post-hook cannot ask is_incremental(): after a first build the table exists). -#}
+        {%- do adapter.drop_relation(input_copy_relation(short_names[copy])) -%}
+        {%- do adapter.rename_relation(lifecycle_first_activities_now(), input_copy_relation(short_names[copy])) -%}
+        {{ return('') }}
+    {%- elif copy == 'first_activities' -%}
         {%- set select_sql = lifecycle_first_activities_select() -%}
     {%- elif copy == 'opportunities' -%}
         {%- set select_sql = lifecycle_person_opportunities_select() -%}

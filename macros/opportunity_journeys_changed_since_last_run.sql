@@ -92,15 +92,17 @@ reached_now as (
 
 ),
 
+-- Holding a link to a recomputed touch, or to one gone from fct_touchpoints (its gone-keys
+-- log, macros/gone_keys_log.sql): joining every stored link to its touch to find both took
+-- 0.9 s of a 1M-lead daily run.
 linked_before as (
 
     select stored.opportunity_id
     from {{ this }} as stored
-    left join {{ ref('fct_touchpoints') }} as touches
-        on stored.touchpoint_id = touches.touchpoint_id
-    cross join last_run
-    where touches.touchpoint_id is null
-        or touches.recomputed_at > last_run.recomputed_at
+    where stored.touchpoint_id in (select recomputed_touches.touchpoint_id from recomputed_touches)
+        or stored.touchpoint_id in (
+            {{ keys_gone_since_last_run(ref('fct_touchpoints'), 'touchpoint_id') | indent(12) }}
+        )
 
 ),
 

@@ -22,6 +22,10 @@ from revops import paths
 # `semantic` holds the semantic layer's tables when that project builds any.
 PUBLISHED_SCHEMAS = ("marts", "definitions", "semantic")
 PUBLISH_LOG_TABLE = "_published"
+# Tables the incremental models keep beside themselves (<model>__gone, __changed, __<x>_read:
+# macros/gone_keys_log.sql, incremental_changed_keys.sql) are bookkeeping, not marts. A mart's
+# name has no double underscore (staging's stg_<source>__<entity> is not published).
+HELPER_TABLE_MARK = "__"
 
 
 def bi_path() -> Path:
@@ -70,8 +74,9 @@ def publish(source: Path, target: Path, schemas: tuple[str, ...] = PUBLISHED_SCH
             relations = connection.execute(
                 "select table_schema, table_name from information_schema.tables "
                 "where table_catalog = 'working' and table_schema in "
-                f"({', '.join('?' for _ in schemas)}) order by 1, 2",
-                list(schemas),
+                f"({', '.join('?' for _ in schemas)}) and position(? in table_name) = 0 "
+                "order by 1, 2",
+                [*schemas, HELPER_TABLE_MARK],
             ).fetchall()
             if not any(schema == "marts" for schema, _ in relations):
                 raise NothingToPublishError(f"{source} has no tables in schema marts: nothing to publish")

@@ -13,7 +13,7 @@ person's first activity re-filed under another lead (~70 s: one generated datase
 runs)."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -445,6 +445,17 @@ def day_n_plus_one(tmp_path_factory):
     }
     with duckdb.connect(str(database)) as connection:
         incremental = {mart: _rows(connection, mart) for mart in MARTS}
+        # The gone-keys logs (macros/gone_keys_log.sql) as the incremental run left them, and
+        # the select that read one.
+        touch_select = next(
+            (work_dir / "target" / "compiled").rglob("fct_touchpoints.sql")).read_text().lower()
+        gone_logs = {
+            log: connection.execute(
+                f"select gone_key, gone_at = (select max(gone_at) from {log}) from {log} "
+                "order by gone_key nulls first"
+            ).fetchall()
+            for log in ("intermediate.int_touchpoints_unioned__gone", "marts.fct_touchpoints__gone")
+        }
         # Rows an incremental run did not touch keep their rowid; rewritten ones get new ones.
         kept = {
             mart: connection.execute(
@@ -530,6 +541,8 @@ def day_n_plus_one(tmp_path_factory):
         "full": full,
         "kept": kept,
         "compiled": compiled,
+        "gone_logs": gone_logs,
+        "touch_select": touch_select,
         "corrected": corrected,
         "corrections": corrections,
         "database": database,
@@ -596,6 +609,80 @@ PLANTED = {
     "int_touchpoints_joined_to_opportunities": ("days_before_opportunity_creation", "-1", "touched_at"),
     "int_marketing_touches_joined_to_opportunities": ("days_before_opportunity", "-1", "activity_at"),
 }
+
+
+def test_the_deleted_touch_is_logged_as_gone_and_read_from_the_log(day_n_plus_one):
+    # Each log holds its start marker (from the full build of day N, older than the run) and
+    # the touches the run re-examined and does not hold, stamped by the incremental run: the
+    # deleted task's, and campaign responses checked again that stay the MAP's own.
+    deleted = day_n_plus_one["corrected"]["deleted"]
+    held = {row[0] for row in day_n_plus_one["incremental"]["fct_touchpoints"]}
+    for log, rows in day_n_plus_one["gone_logs"].items():
+        assert rows[0] == (None, False), log
+        assert (deleted, True) in rows[1:], log
+        assert all(is_newest and key not in held for key, is_newest in rows[1:]), log
+    # fct_touchpoints found it in int_touchpoints_unioned's log, not by comparing every touch.
+    assert "int_touchpoints_unioned__gone" in day_n_plus_one["touch_select"]
+
+
+def test_a_touch_gone_while_its_log_started_anew_is_found_by_comparing_every_row(
+        day_n_plus_one):
+    # int_touchpoints_unioned is rebuilt in full (its log starts anew) after a MAP activity that
+    # reaches an opportunity was deleted; the models after it run incrementally: fct_touchpoints
+    # cannot trust that log for its last run, so it compares every touch, and starts its own
+    # log anew, which int_touchpoints_joined_to_opportunities then cannot trust either.
+    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
+    with duckdb.connect(str(database)) as connection:
+        touch, activity = connection.execute(
+            "select links.touchpoint_id, touches.source_record_id "
+            "from intermediate.int_touchpoints_joined_to_opportunities as links "
+            "inner join marts.fct_touchpoints as touches "
+            "on links.touchpoint_id = touches.touchpoint_id "
+            "where links.touch_source = 'map_activity' order by 1 limit 1"
+        ).fetchone()
+        connection.execute("delete from raw.map_activity where activity_id = ?", [activity])
+    _dbt(["run", "--full-refresh", "--select", "+int_touchpoints_unioned"], database, work_dir)
+    _dbt(
+        ["run", "--select", "int_touchpoints_unioned+", "--exclude", "int_touchpoints_unioned"],
+        database,
+        work_dir,
+    )
+    touch_select = next(
+        (work_dir / "target" / "compiled").rglob("fct_touchpoints.sql")).read_text().lower()
+    assert "int_touchpoints_unioned__gone" not in touch_select
+    with duckdb.connect(str(database)) as connection:
+        left = [
+            connection.execute(f"select count(*) from {relation} where touchpoint_id = ?",
+                               [touch]).fetchone()[0]
+            for relation in ("intermediate.int_touchpoints_unioned", "marts.fct_touchpoints",
+                             "intermediate.int_touchpoints_joined_to_opportunities")
+        ]
+        touch_log = connection.execute(
+            "select gone_key, gone_at = (select max(recomputed_at) from marts.fct_touchpoints) "
+            "from marts.fct_touchpoints__gone"
+        ).fetchall()
+    assert left == [0, 0, 0]
+    assert touch_log == [(None, True)]  # started anew by this run: only its marker
+
+
+def test_a_gone_keys_log_keeps_the_days_it_is_told_and_moves_its_marker_up(day_n_plus_one):
+    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
+    log = "intermediate.int_touchpoints_unioned__gone"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"update {log} set gone_at = '2000-01-01' where gone_key is null")
+        connection.execute(f"insert into {log} values ('map-long-gone', '2000-01-01')")
+    _dbt(["run", "--select", "int_touchpoints_unioned", "--vars", "{gone_keys_log_days: 2}"],
+         database, work_dir)
+    with duckdb.connect(str(database)) as connection:
+        long_gone = connection.execute(
+            f"select count(*) from {log} where gone_key = 'map-long-gone'").fetchone()[0]
+        marker = connection.execute(
+            f"select gone_at from {log} where gone_key is null").fetchone()[0]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert long_gone == 0
+    # The run's stamp (when it started, UTC) less 2 days: keys before it are no longer listed.
+    assert now - timedelta(days=2, minutes=10) < marker < now - timedelta(days=2) + timedelta(
+        minutes=1)
 
 
 def test_a_backfill_recomputes_the_entities_of_its_days_and_no_others(day_n_plus_one):

@@ -65,7 +65,8 @@ def _canonical(value):
 
 
 def _mart_hashes(database: Path) -> dict[str, str]:
-    """{table: sha256 of its sorted rows} for every table in schema marts. Doubles are rounded
+    """{table: sha256 of its sorted rows} for every mart in schema marts (the incremental
+    models' helper tables beside them, <model>__gone, are not marts). Doubles are rounded
     to 9 significant digits, and below 1e-6 to 0: DuckDB's parallel sums may differ in the last
     bits between runs, and a difference of two such sums that should cancel (a model's credit
     minus the same credit from the model in force) then comes out as 0 or as ~1e-12."""
@@ -73,7 +74,7 @@ def _mart_hashes(database: Path) -> dict[str, str]:
     with duckdb.connect(str(database), read_only=True) as connection:
         tables = [row[0] for row in connection.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' "
-            "order by 1").fetchall()]
+            "and position('__' in table_name) = 0 order by 1").fetchall()]
         for table in tables:
             names = [row[0] for row in connection.execute(f'describe marts."{table}"').fetchall()]
             stamps = sorted(RUN_STAMP_COLUMNS & set(names))

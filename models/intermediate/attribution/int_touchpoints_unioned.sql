@@ -21,8 +21,9 @@
     the touches whose inputs changed since the last run, found from the load stamps it keeps
     (source_loaded_at, program_loaded_at) and the rows it holds (macro
     touchpoints_changed_since_last_run, staged and deleted by the pre-hooks of
-    incremental_changed_keys). Full refresh gives the same rows
-    (tests/test_incremental_marts.py). -#}
+    incremental_changed_keys). The staged touches it no longer holds go to its gone-keys log
+    (macros/gone_keys_log.sql), where fct_touchpoints finds them. Full refresh gives the same
+    rows (tests/test_incremental_marts.py). -#}
 {{ config(
     materialized=incremental_materialization(),
     unique_key='touchpoint_id',
@@ -32,7 +33,14 @@
         "{{ incremental_stage_changed_keys(touchpoints_changed_since_last_run()) }}",
         "{{ incremental_delete_changed_keys('touchpoint_id') }}",
     ],
-    post_hook="{{ incremental_drop_changed_keys() }}",
+    post_hook=[
+        "{{ gone_keys_logged(
+            'touchpoint_id',
+            'select touchpoint_id from ' ~ changed_keys_relation(),
+            restart=not relation_exists_now(changed_keys_relation()),
+        ) }}",
+        "{{ incremental_drop_changed_keys() }}",
+    ],
 ) }}
 
 with

@@ -22,6 +22,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     pre_hook=[
+        "{{ lifecycle_first_activities_staged() }}",
         "{{ incremental_stage_changed_keys(lifecycle_people_changed_since_last_run()) }}",
         "{{ incremental_delete_changed_keys('person_id') }}",
     ],
@@ -89,14 +90,22 @@ first_records as (
 -- joined activity by activity, 8M activities at 1M leads took two hash joins of 8M rows.
 record_first_activities as (
 
+    {%- if not is_incremental() %}
     select
         lead_id,
         contact_id,
         min(activity_at) as first_activity_at
     from activities
-    {%- if is_incremental() %}
-    -- Only the ids of the people recomputed: every pair that can give one of them a first
-    -- activity holds one of their lead or contact ids.
+    group by lead_id, contact_id
+    {%- else %}
+    -- The pairs as the pre-hook grouped them (lifecycle_first_activities_staged), only the ids
+    -- of the people recomputed: every pair that can give one of them a first activity holds
+    -- one of their lead or contact ids.
+    select
+        lead_id,
+        contact_id,
+        first_activity_at
+    from {{ lifecycle_first_activities_now() }}
     where lead_id in (
             select changed_records.lead_id
             from {{ ref('int_person_records_resolved') }} as changed_records
@@ -108,7 +117,6 @@ record_first_activities as (
             where changed_records.person_id in (select changed.person_id from {{ changed_keys_relation() }} as changed)
         )
     {%- endif %}
-    group by lead_id, contact_id
 
 ),
 
