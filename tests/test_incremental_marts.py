@@ -75,6 +75,11 @@ def _dbt(args: list[str], database: Path, work_dir: Path) -> None:
     run_dbt(args, database, work_dir / "target")
 
 
+def _compiled_select(work_dir: Path, model: str) -> str:
+    """The select dbt compiled for `model` in the newest run (lowercase)."""
+    return next((work_dir / "target" / "compiled").rglob(f"{model}.sql")).read_text().lower()
+
+
 def _rows(connection: duckdb.DuckDBPyConnection, mart: str) -> list[tuple]:
     """Every row of a mart (without its run stamp), sorted (fixtures.mart_rows)."""
     names = [row[0] for row in connection.execute(f"describe {_relation(mart)}").fetchall()]
@@ -447,8 +452,7 @@ def day_n_plus_one(tmp_path_factory):
         incremental = {mart: _rows(connection, mart) for mart in MARTS}
         # The gone-keys logs (macros/gone_keys_log.sql) as the incremental run left them, and
         # the select that read one.
-        touch_select = next(
-            (work_dir / "target" / "compiled").rglob("fct_touchpoints.sql")).read_text().lower()
+        touch_select = _compiled_select(work_dir, "fct_touchpoints")
         gone_logs = {
             log: connection.execute(
                 f"select gone_key, gone_at = (select max(gone_at) from {log}) from {log} "
@@ -647,9 +651,7 @@ def test_a_touch_gone_while_its_log_started_anew_is_found_by_comparing_every_row
         database,
         work_dir,
     )
-    touch_select = next(
-        (work_dir / "target" / "compiled").rglob("fct_touchpoints.sql")).read_text().lower()
-    assert "int_touchpoints_unioned__gone" not in touch_select
+    assert "int_touchpoints_unioned__gone" not in _compiled_select(work_dir, "fct_touchpoints")
     with duckdb.connect(str(database)) as connection:
         left = [
             connection.execute(f"select count(*) from {relation} where touchpoint_id = ?",

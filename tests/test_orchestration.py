@@ -14,6 +14,7 @@ import duckdb
 from fixtures.run_stamps import RUN_STAMP_COLUMNS
 
 from revops.contract import OBJECTS
+from revops.publish import HELPER_TABLE_MARK
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,7 @@ def _mart_hashes(database: Path) -> dict[str, str]:
     with duckdb.connect(str(database), read_only=True) as connection:
         tables = [row[0] for row in connection.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and position('__' in table_name) = 0 order by 1").fetchall()]
+            "and position(? in table_name) = 0 order by 1", [HELPER_TABLE_MARK]).fetchall()]
         for table in tables:
             names = [row[0] for row in connection.execute(f'describe marts."{table}"').fetchall()]
             stamps = sorted(RUN_STAMP_COLUMNS & set(names))
