@@ -24,11 +24,15 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     pre_hook=[
+        "{{ people_recomputed_staged() }}",
+        "{{ marketing_touch_activities_staged() }}",
         "{{ incremental_stage_changed_keys(marketing_touches_changed_since_last_run()) }}",
         "{{ incremental_delete_changed_keys('opportunity_id') }}",
     ],
     post_hook=[
         "{{ incremental_drop_changed_keys() }}",
+        "{{ people_recomputed_dropped() }}",
+        "{{ marketing_touch_activities_dropped() }}",
         "{{ marketing_touch_input_saved('windows') }}",
         "{{ marketing_touch_input_saved('roles') }}",
         "{{ marketing_touch_input_saved('types') }}",
