@@ -77,6 +77,8 @@ class Warehouse:
     context: Any
     datasource: Any
     database: Path
+    # A file context stores suites and results for Data Docs; an ephemeral one keeps nothing.
+    keeps_results: bool = False
 
     def table_batch(self, schema: str, table: str) -> Any:
         """Return the whole-table batch definition of `schema.table`, creating its asset once."""
@@ -119,20 +121,28 @@ class Warehouse:
 
         Raises CrashedExpectationError naming the expectation when one could not run.
         """
-        suite = self.context.suites.add_or_update(suite)
-        validation = gx.ValidationDefinition(
-            name=f"{suite.name}__on__{schema}.{table}",
-            data=self.table_batch(schema, table),
-            suite=suite,
-        )
-        validation = self.context.validation_definitions.add_or_update(validation)
         result_format: dict[str, Any] = {
             "result_format": "SUMMARY",
             "partial_unexpected_count": MAX_EXAMPLE_ROWS,
         }
         if id_column:
             result_format["unexpected_index_column_names"] = [id_column]
-        result = validation.run(result_format=result_format)
+        if self.keeps_results:
+            suite = self.context.suites.add_or_update(suite)
+            validation = gx.ValidationDefinition(
+                name=f"{suite.name}__on__{schema}.{table}",
+                data=self.table_batch(schema, table),
+                suite=suite,
+            )
+            validation = self.context.validation_definitions.add_or_update(validation)
+            result = validation.run(result_format=result_format)
+        else:
+            # Nothing to keep: validating the batch itself skips saving a suite and a
+            # validation definition per suite in GX's stores, ~1 s of the 4.4 s the 117
+            # expectations took at 10,000 leads (same outcomes).
+            result = self.table_batch(schema, table).get_batch().validate(
+                suite, result_format=result_format
+            )
         raise_for_crashes(result.results)
         return result
 
@@ -200,7 +210,8 @@ def connect(database: Path, gx_project_dir: Path | None = None) -> Warehouse:
             connection_string=f"duckdb:///{database}",
             kwargs={"connect_args": {"read_only": True}},
         )
-    return Warehouse(context=context, datasource=datasource, database=database)
+    return Warehouse(context=context, datasource=datasource, database=database,
+                     keeps_results=gx_project_dir is not None)
 
 
 @contextmanager

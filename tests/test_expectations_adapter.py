@@ -44,8 +44,18 @@ def _suite(*expectations) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(name="adapter_test", expectations=list(expectations))
 
 
-def test_gx_returns_real_counts_from_sql_run_inside_duckdb(database: Path) -> None:
-    with warehouse(database) as bound:
+@pytest.fixture(params=["ephemeral", "file"])
+def gx_project_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
+    """Both ways the adapter validates: a batch in an ephemeral context (checks, bench), and a
+    validation definition kept in a file context (the report's Data Docs)."""
+    return tmp_path / "gx" if request.param == "file" else None
+
+
+def test_gx_returns_real_counts_from_sql_run_inside_duckdb(
+    database: Path, gx_project_dir: Path | None
+) -> None:
+    with warehouse(database, gx_project_dir) as bound:
+        assert bound.keeps_results is (gx_project_dir is not None)
         result = bound.validate(_suite(
             gxe.ExpectColumnValuesToNotBeNull(column="owner_id"),
             gxe.ExpectColumnValuesToBeInSet(
@@ -76,13 +86,14 @@ def test_a_clean_table_passes_and_nothing_is_reported_as_crashed(database: Path)
 
 
 def test_an_expectation_whose_sql_fails_raises_instead_of_reporting_failing_data(
-    database: Path,
+    database: Path, gx_project_dir: Path | None
 ) -> None:
     broken = gxe.UnexpectedRowsExpectation(
         unexpected_rows_query="select lead_id from {batch} where no_such_column > 1",
         meta={"name": "broken_on_purpose"},
     )
-    with warehouse(database) as bound, pytest.raises(CrashedExpectationError) as raised:
+    with (warehouse(database, gx_project_dir) as bound,
+          pytest.raises(CrashedExpectationError) as raised):
         bound.validate(_suite(broken), "marts", "leads")
     assert "broken_on_purpose" in str(raised.value)
     assert "no_such_column" in str(raised.value)
