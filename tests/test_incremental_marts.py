@@ -81,7 +81,7 @@ def _compiled_select(work_dir: Path, model: str) -> str:
     return next((work_dir / "target" / "compiled").rglob(f"{model}.sql")).read_text().lower()
 
 
-_LOG_RECORD = re.compile(r"^(?:\x1b\[0m)?\d\d:\d\d:\d\d\.\d+ ", re.M)
+_LOG_RECORD = re.compile(r"^(?:\x1b\[0m)?\d\d:\d\d:\d\d\.\d+ ", re.MULTILINE)
 
 
 def _change_detection_sql(work_dir: Path, model: str) -> str:
