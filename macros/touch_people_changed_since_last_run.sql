@@ -32,12 +32,7 @@ with
 
 person_records as (
 
-    select
-        record_type,
-        lead_id,
-        contact_id,
-        person_id
-    from {{ ref('int_person_records_resolved') }}
+    {{ touch_person_records_select() }}
 
 ),
 
@@ -220,6 +215,17 @@ union all
 select touchpoint_id, cast(null as {{ dbt.type_string() }}) as person_id from reassigned_touches
 union all
 select cast(null as {{ dbt.type_string() }}) as touchpoint_id, person_id from affected_people
+{%- endmacro %}
+
+{#- The records fct_touchpoints resolves touches to people by (narrow: the model reads them
+    more than once, and a CTE read more than once is materialised whole). -#}
+{% macro touch_person_records_select() -%}
+    select
+        record_type,
+        lead_id,
+        contact_id,
+        person_id
+    from {{ ref('int_person_records_resolved') }}
 {%- endmacro %}
 
 {#- The lifecycle moments fct_touchpoints flags milestones by, one row per person. -#}

@@ -56,7 +56,7 @@
     'is_opportunity_creation_touch', 'is_closed_won_touch',
 ] -%}
 {%- set opportunity_columns = attribution_opportunity_columns() -%}
-{%- set opportunities_read = input_copy_relation('opps') -%}
+{%- set opportunities_read = input_copy_relation('opps') if is_incremental_run else none -%}
 {%- set compare_with_copy = is_incremental_run and relation_exists_now(opportunities_read) -%}
 
 with

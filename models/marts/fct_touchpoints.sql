@@ -62,12 +62,7 @@ with
 -- with every column the 1M-lead daily run spilled 2.7 GB under the 3 GB cap.
 person_records as (
 
-    select
-        record_type,
-        lead_id,
-        contact_id,
-        person_id
-    from {{ ref('int_person_records_resolved') }}
+    {{ touch_person_records_select() }}
 
 ),
 
