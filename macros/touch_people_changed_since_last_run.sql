@@ -88,14 +88,9 @@ touch_change_people as (
 
     union
 
-    select coalesce(lead_records.person_id, contact_records.person_id) as person_id
+    select {{ touch_person_id() }} as person_id
     from {{ ref('int_touchpoints_unioned') }} as current_touches
-    left join person_records as lead_records
-        on current_touches.lead_id = lead_records.lead_id
-        and lead_records.record_type = 'lead'
-    left join person_records as contact_records
-        on current_touches.contact_id = contact_records.contact_id
-        and contact_records.record_type = 'contact'
+    {{ touch_person_records_joined('current_touches') }}
     where current_touches.touchpoint_id in (select touch_changes.touchpoint_id from touch_changes)
 
 ),
@@ -226,6 +221,21 @@ select cast(null as {{ dbt.type_string() }}) as touchpoint_id, person_id from af
         contact_id,
         person_id
     from {{ ref('int_person_records_resolved') }}
+{%- endmacro %}
+
+{#- A touch's person: its lead's, else its contact's. The joins to the CTE person_records
+    (touch_person_records_select) of the touches aliased `touches`, and the person's id. -#}
+{% macro touch_person_records_joined(touches) -%}
+    left join person_records as lead_records
+        on {{ touches }}.lead_id = lead_records.lead_id
+        and lead_records.record_type = 'lead'
+    left join person_records as contact_records
+        on {{ touches }}.contact_id = contact_records.contact_id
+        and contact_records.record_type = 'contact'
+{%- endmacro %}
+
+{% macro touch_person_id() -%}
+    coalesce(lead_records.person_id, contact_records.person_id)
 {%- endmacro %}
 
 {#- The lifecycle moments fct_touchpoints flags milestones by, one row per person. -#}

@@ -125,14 +125,9 @@ touches_resolved as (
 
     select
         touches.*,
-        coalesce(lead_records.person_id, contact_records.person_id) as person_id
+        {{ touch_person_id() }} as person_id
     from touches
-    left join person_records as lead_records
-        on touches.lead_id = lead_records.lead_id
-        and lead_records.record_type = 'lead'
-    left join person_records as contact_records
-        on touches.contact_id = contact_records.contact_id
-        and contact_records.record_type = 'contact'
+    {{ touch_person_records_joined('touches') }}
 
 ),
 
