@@ -69,6 +69,16 @@ def _model_seconds(target_dir: Path, models: tuple[str, ...]) -> dict[str, float
     }
 
 
+def _slowest_nodes(target_dir: Path, count: int = 25) -> list[dict]:
+    """The day's slowest nodes (models and tests), where its seconds go."""
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    return [
+        {"node": result["unique_id"].split(".")[-1], "kind": result["unique_id"].split(".")[0],
+         "seconds": round(result["execution_time"], 2)}
+        for result in sorted(results, key=lambda r: -r["execution_time"])[:count]
+    ]
+
+
 def measure_incremental_day(leads: int, work_dir: Path, landing_copy: Path | None = None) -> dict:
     """Build days 1..N of a generated dataset in full, land day N+1, run the daily
     incremental run; return wall seconds of both (ingest + dbt build), their parts, and
@@ -145,6 +155,7 @@ def measure_incremental_day(leads: int, work_dir: Path, landing_copy: Path | Non
     day_build = _timed("incremental_dbt_build", dbt_build, env, log_dir)
     day_nodes = _node_seconds(target)
     day_marts = _model_seconds(target, marts)
+    day_slowest = _slowest_nodes(target)
 
     full_seconds = full_ingest + full_build
     incremental_seconds = day_ingest + day_build
@@ -162,6 +173,7 @@ def measure_incremental_day(leads: int, work_dir: Path, landing_copy: Path | Non
         "incremental_dbt_build_seconds": round(day_build, 2),
         "incremental_dbt_nodes": day_nodes,
         "incremental_incremental_models": day_marts,
+        "incremental_slowest_nodes": day_slowest,
         "incremental_vs_full": round(incremental_seconds / full_seconds, 3),
         "models_incremental_vs_full": round(day_nodes["models"] / full_nodes["models"], 3),
     }
