@@ -22,9 +22,7 @@
     {%- endif -%}
     {%- set newest_run, newest_load = '1 = 1', '1 = 1' -%}
     {%- if not var('test_every_row', false) -%}
-        {%- set newest_run -%}
-            recomputed_at = (select max(recomputed_at) from {{ relation }})
-        {%- endset -%}
+        {%- set newest_run = recomputed_by_the_newest_run(relation) -%}
         {%- set newest_load -%}
             _loaded_at = (select max(_loaded_at) from {{ relation }})
         {%- endset -%}
@@ -42,4 +40,14 @@
             | replace('__loaded_by_the_newest_load__', newest_load) }}) dbt_subquery
     {%- endset -%}
     {%- do return(filtered) -%}
+{%- endmacro %}
+
+{#- The rows of `relation` the newest run (re)computed: `recomputed_at` equal to the newest stamp
+    the table holds (macro run_stamp); `1 = 1` under `--vars '{test_every_row: true}'`. -#}
+{% macro recomputed_by_the_newest_run(relation) -%}
+    {%- if var('test_every_row', false) -%}
+        1 = 1
+    {%- else -%}
+        recomputed_at = (select max(recomputed_at) from {{ relation }})
+    {%- endif -%}
 {%- endmacro %}

@@ -818,6 +818,45 @@ def test_a_daily_run_tests_the_rows_it_recomputed_and_an_audit_tests_every_row(d
         _dbt(not_null_tests, database, work_dir)
 
 
+def test_the_daily_email_check_reads_the_newest_run_and_an_audit_every_row(day_n_plus_one):
+    # no_email_shaped_values(newest_run_only=true) on dim_people: the same split as the `where`
+    # placeholder (macro recomputed_by_the_newest_run), for a test that reads the relation's
+    # columns and so cannot take dbt's `where`.
+    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
+    email_check = ["test", "--select", "no_email_shaped_values_dim_people_"]
+    with duckdb.connect(str(database)) as connection:
+        newest = connection.execute("select max(recomputed_at) from marts.dim_people").fetchone()[0]
+        person, title = connection.execute(
+            "select person_id, title from marts.dim_people where recomputed_at = ? "
+            "order by person_id limit 1",
+            [newest],
+        ).fetchone()
+        connection.execute(
+            "update marts.dim_people set title = 'ana@example.com', "
+            "recomputed_at = ? - interval 1 day where person_id = ?",
+            [newest, person],
+        )
+    try:
+        # An old row: the daily check does not read it, an audit does.
+        _dbt(email_check, database, work_dir)
+        with pytest.raises(RuntimeError, match="no_email_shaped_values_dim_people_"):
+            _dbt([*email_check, "--vars", "{test_every_row: true}"], database, work_dir)
+        with duckdb.connect(str(database)) as connection:
+            connection.execute(
+                "update marts.dim_people set recomputed_at = ? where person_id = ?",
+                [newest, person],
+            )
+        # The same row written by the newest run: the daily check finds it.
+        with pytest.raises(RuntimeError, match="no_email_shaped_values_dim_people_"):
+            _dbt(email_check, database, work_dir)
+    finally:
+        with duckdb.connect(str(database)) as connection:
+            connection.execute(
+                "update marts.dim_people set title = ?, recomputed_at = ? where person_id = ?",
+                [title, newest, person],
+            )
+
+
 def test_the_raw_key_tests_find_a_stale_version_of_a_key_the_newest_load_holds(day_n_plus_one):
     # The raw primary-key tests read the newest load (macro get_where_subquery). A loader that
     # appended instead of merging leaves an older version beside a key it loaded: `unique`
