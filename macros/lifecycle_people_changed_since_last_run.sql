@@ -65,33 +65,15 @@ current_first_activities as (
 
 first_activity_changes as (
 
-    (
-        select lead_id, contact_id, first_activity_at from current_first_activities
-        except
-        select lead_id, contact_id, first_activity_at from {{ copies['first_activities'] }}
-    )
-    union all
-    (
-        select lead_id, contact_id, first_activity_at from {{ copies['first_activities'] }}
-        except
-        select lead_id, contact_id, first_activity_at from current_first_activities
-    )
+    {{ rows_on_one_side('current_first_activities', copies['first_activities'],
+                        ['lead_id', 'contact_id', 'first_activity_at']) }}
 
 ),
 
 opportunity_changes as (
 
-    (
-        {{ lifecycle_person_opportunities_select() }}
-        except
-        select * from {{ copies['opportunities'] }}
-    )
-    union all
-    (
-        select * from {{ copies['opportunities'] }}
-        except
-        {{ lifecycle_person_opportunities_select() }}
-    )
+    {{ rows_on_one_side('(' ~ lifecycle_person_opportunities_select() ~ ') as current_opportunities',
+                        copies['opportunities'], lifecycle_person_opportunity_columns()) }}
 
 ),
 
@@ -223,15 +205,13 @@ where {{ in_backfill_window('lead_history.changed_at') }}
 
 {#- What of int_person_opportunities_matched the events read (copy 'opportunities'). -#}
 {% macro lifecycle_person_opportunities_select() -%}
-    select
-        person_id,
-        opportunity_id,
-        match_type,
-        opportunity_created_at,
-        is_closed,
-        is_won,
-        closed_at
+    select {{ lifecycle_person_opportunity_columns() | join(', ') }}
     from {{ ref('int_person_opportunities_matched') }}
+{%- endmacro %}
+
+{% macro lifecycle_person_opportunity_columns() -%}
+    {{ return(['person_id', 'opportunity_id', 'match_type', 'opportunity_created_at',
+               'is_closed', 'is_won', 'closed_at']) }}
 {%- endmacro %}
 
 {#- The copies of its inputs int_lifecycle_events_unioned keeps beside itself, as its last run

@@ -160,18 +160,8 @@ changed_windows as (
 changed_contact_roles as (
 
     select opportunity_id from (
-        select opportunity_id, contact_id from live_contact_roles
-        except
-        select opportunity_id, contact_id from {{ copies['roles'] }}
-    ) as added_roles
-
-    union
-
-    select opportunity_id from (
-        select opportunity_id, contact_id from {{ copies['roles'] }}
-        except
-        select opportunity_id, contact_id from live_contact_roles
-    ) as removed_roles
+        {{ rows_on_one_side('live_contact_roles', copies['roles'], ['opportunity_id', 'contact_id']) }}
+    ) as role_changes
 
 ),
 
