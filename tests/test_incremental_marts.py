@@ -786,74 +786,55 @@ def test_a_backfill_passes_its_days_to_the_dbt_step_and_the_daily_run_passes_non
     validate_run_config(defs.resolve_job_def("everything"), with_dbt_config(local_run_config(), days))
 
 
-def test_a_daily_run_tests_the_rows_it_recomputed_and_an_audit_tests_every_row(day_n_plus_one):
-    # The not_null tests of the run-stamped models read the rows of the newest run (macro
-    # get_where_subquery); `test_every_row` reads them all.
+# (relation, key, column, planted value, selection, the test that must find it): the not_null
+# tests read the newest run's rows through `where` (macro get_where_subquery); the PII check,
+# which reads the relation's columns and so cannot take `where`, through its argument
+# newest_run_only (macro recomputed_by_the_newest_run). `test_every_row` reads every row.
+NEWEST_RUN_TESTS = {
+    "not_null": ("marts.fct_touchpoints", "touchpoint_id", "channel", "null",
+                 "fct_touchpoints,test_name:not_null", "not_null_fct_touchpoints_channel"),
+    "no_email_shaped_values": ("marts.dim_people", "person_id", "title", "'ana@example.com'",
+                               "no_email_shaped_values_dim_people_",
+                               "no_email_shaped_values_dim_people_"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEWEST_RUN_TESTS))
+def test_a_daily_run_tests_the_rows_it_recomputed_and_an_audit_tests_every_row(
+    day_n_plus_one, case
+):
+    relation, key, column, planted, selection, failing = NEWEST_RUN_TESTS[case]
     database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
-    not_null_tests = ["test", "--select", "fct_touchpoints,test_name:not_null"]
+    tests = ["test", "--select", selection]
     with duckdb.connect(str(database)) as connection:
-        newest = connection.execute(
-            "select max(recomputed_at) from marts.fct_touchpoints"
-        ).fetchone()[0]
-        (touch,) = connection.execute(
-            "select min(touchpoint_id) from marts.fct_touchpoints where recomputed_at = ?",
+        newest = connection.execute(f"select max(recomputed_at) from {relation}").fetchone()[0]
+        row_key, value = connection.execute(
+            f"select {key}, {column} from {relation} where recomputed_at = ? "
+            f"order by {key} limit 1",
             [newest],
         ).fetchone()
         connection.execute(
-            "update marts.fct_touchpoints set channel = null, "
-            "recomputed_at = ? - interval 1 day where touchpoint_id = ?",
-            [newest, touch],
-        )
-    # An old row: the daily tests do not read it, an audit does.
-    _dbt(not_null_tests, database, work_dir)
-    with pytest.raises(RuntimeError, match="not_null_fct_touchpoints_channel"):
-        _dbt([*not_null_tests, "--vars", "{test_every_row: true}"], database, work_dir)
-    with duckdb.connect(str(database)) as connection:
-        connection.execute(
-            "update marts.fct_touchpoints set recomputed_at = ? where touchpoint_id = ?",
-            [newest, touch],
-        )
-    # The same row written by the newest run: the daily tests find it.
-    with pytest.raises(RuntimeError, match="not_null_fct_touchpoints_channel"):
-        _dbt(not_null_tests, database, work_dir)
-
-
-def test_the_daily_email_check_reads_the_newest_run_and_an_audit_every_row(day_n_plus_one):
-    # no_email_shaped_values(newest_run_only=true) on dim_people: the same split as the `where`
-    # placeholder (macro recomputed_by_the_newest_run), for a test that reads the relation's
-    # columns and so cannot take dbt's `where`.
-    database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
-    email_check = ["test", "--select", "no_email_shaped_values_dim_people_"]
-    with duckdb.connect(str(database)) as connection:
-        newest = connection.execute("select max(recomputed_at) from marts.dim_people").fetchone()[0]
-        person, title = connection.execute(
-            "select person_id, title from marts.dim_people where recomputed_at = ? "
-            "order by person_id limit 1",
-            [newest],
-        ).fetchone()
-        connection.execute(
-            "update marts.dim_people set title = 'ana@example.com', "
-            "recomputed_at = ? - interval 1 day where person_id = ?",
-            [newest, person],
+            f"update {relation} set {column} = {planted}, "
+            f"recomputed_at = ? - interval 1 day where {key} = ?",
+            [newest, row_key],
         )
     try:
-        # An old row: the daily check does not read it, an audit does.
-        _dbt(email_check, database, work_dir)
-        with pytest.raises(RuntimeError, match="no_email_shaped_values_dim_people_"):
-            _dbt([*email_check, "--vars", "{test_every_row: true}"], database, work_dir)
+        # An old row: the daily tests do not read it, an audit does.
+        _dbt(tests, database, work_dir)
+        with pytest.raises(RuntimeError, match=failing):
+            _dbt([*tests, "--vars", "{test_every_row: true}"], database, work_dir)
         with duckdb.connect(str(database)) as connection:
             connection.execute(
-                "update marts.dim_people set recomputed_at = ? where person_id = ?",
-                [newest, person],
+                f"update {relation} set recomputed_at = ? where {key} = ?", [newest, row_key]
             )
-        # The same row written by the newest run: the daily check finds it.
-        with pytest.raises(RuntimeError, match="no_email_shaped_values_dim_people_"):
-            _dbt(email_check, database, work_dir)
+        # The same row written by the newest run: the daily tests find it.
+        with pytest.raises(RuntimeError, match=failing):
+            _dbt(tests, database, work_dir)
     finally:
         with duckdb.connect(str(database)) as connection:
             connection.execute(
-                "update marts.dim_people set title = ?, recomputed_at = ? where person_id = ?",
-                [title, newest, person],
+                f"update {relation} set {column} = ?, recomputed_at = ? where {key} = ?",
+                [value, newest, row_key],
             )
 
 
