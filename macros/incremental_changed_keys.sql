@@ -15,15 +15,41 @@
     render to nothing on a full build and on Spark, where the model is a plain table
     (incremental_materialization). Use them as strings, so they render at run time.
 -#}
+{#- A table beside the model, `<model>__<suffix>`: the staged change sets and input copies below
+    and in the *_changed_since_last_run macros. table_beside_this_created(suffix) drops it and
+    opens its `create table ... as` (the caller appends the select); _dropped drops it in a
+    post-hook on every build where the model is incremental (a full build too, so a table an
+    interrupted run left is not read later). -#}
+{% macro relation_beside_this(suffix) -%}
+    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__" ~ suffix}, type="table")) }}
+{%- endmacro %}
+
+{% macro table_beside_this_created(suffix) -%}
+    {%- set relation = relation_beside_this(suffix) -%}
+    {%- do adapter.drop_relation(relation) %}
+    create table {{ relation }} as
+{%- endmacro %}
+
+{% macro table_beside_this_dropped(suffix) -%}
+    {%- if execute and config.get('materialized') == 'incremental' -%}
+    drop table if exists {{ relation_beside_this(suffix) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An incremental run on a table that carries run stamps (macro run_stamp): the staged
+    change sets need them; without (a table built before them) the readers compare every row. -#}
+{% macro is_incremental_with_run_stamps() -%}
+    {{ return(execute and is_incremental() and 'recomputed_at' in (
+        adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
+{%- endmacro %}
+
 {% macro changed_keys_relation() -%}
-    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__changed"}, type="table")) }}
+    {{ return(relation_beside_this('changed')) }}
 {%- endmacro %}
 
 {% macro incremental_stage_changed_keys(changed_keys_select) -%}
     {%- if is_incremental() -%}
-    {%- set changed = changed_keys_relation() -%}
-    {%- do adapter.drop_relation(changed) %}
-    create table {{ changed }} as
+    {{ table_beside_this_created('changed') }}
     {{ changed_keys_select }}
     {%- endif -%}
 {%- endmacro %}
@@ -47,14 +73,12 @@
     the model's transaction, on every build where the model is incremental (full builds too,
     so the next run compares). -#}
 {% macro input_copy_relation(name) -%}
-    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__" ~ name ~ "_read"}, type="table")) }}
+    {{ return(relation_beside_this(name ~ '_read')) }}
 {%- endmacro %}
 
 {% macro input_copy_saved(name, select_sql) -%}
     {%- if execute and config.get('materialized') == 'incremental' -%}
-    {%- set relation = input_copy_relation(name) -%}
-    {%- do adapter.drop_relation(relation) %}
-    create table {{ relation }} as
+    {{ table_beside_this_created(name ~ '_read') }}
     {{ select_sql }}
     {%- endif -%}
 {%- endmacro %}

@@ -191,14 +191,12 @@ where {{ in_backfill_window('lead_history.changed_at') }}
     'first_activities'. Grouping the 15M activities three times took ~1.8 s of a 1M-lead
     daily run. -#}
 {% macro lifecycle_first_activities_now() -%}
-    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__first_acts_now"}, type="table")) }}
+    {{ return(relation_beside_this('first_acts_now')) }}
 {%- endmacro %}
 
 {% macro lifecycle_first_activities_staged() -%}
     {%- if execute and is_incremental() -%}
-    {%- set staged = lifecycle_first_activities_now() -%}
-    {%- do adapter.drop_relation(staged) %}
-    create table {{ staged }} as
+    {{ table_beside_this_created('first_acts_now') }}
     {{ lifecycle_first_activities_select() }}
     {%- endif -%}
 {%- endmacro %}

@@ -247,15 +247,12 @@ where {{ in_backfill_window('activity_at') }}
     joined the opportunity windows of every account before probing them with a few thousand
     activities (1.5 s of a 1M-lead daily run). -#}
 {% macro marketing_touch_activities_relation() -%}
-    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__acts_changed"}, type="table")) }}
+    {{ return(relation_beside_this('acts_changed')) }}
 {%- endmacro %}
 
 {% macro marketing_touch_activities_staged() -%}
-    {%- if execute and is_incremental() and 'recomputed_at' in (
-            adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
-    {%- set staged = marketing_touch_activities_relation() -%}
-    {%- do adapter.drop_relation(staged) %}
-    create table {{ staged }} as
+    {%- if is_incremental_with_run_stamps() -%}
+    {{ table_beside_this_created('acts_changed') }}
     with changed_records as (
 
         select lead_id, contact_id
@@ -275,7 +272,5 @@ where {{ in_backfill_window('activity_at') }}
 {%- endmacro %}
 
 {% macro marketing_touch_activities_dropped() -%}
-    {%- if execute and config.get('materialized') == 'incremental' -%}
-    drop table if exists {{ marketing_touch_activities_relation() }}
-    {%- endif -%}
+    {{ return(table_beside_this_dropped('acts_changed')) }}
 {%- endmacro %}

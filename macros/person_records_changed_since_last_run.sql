@@ -437,15 +437,12 @@ where survivors.person_id is null
     run's stamp is a literal (last_run_stamp_before_this_run). Renders to nothing on a full
     build and on a table without run stamps (the readers then compare every row). -#}
 {% macro people_recomputed_relation() -%}
-    {{ return(this.incorporate(path={"identifier": this.identifier ~ "__people_changed"}, type="table")) }}
+    {{ return(relation_beside_this('people_changed')) }}
 {%- endmacro %}
 
 {% macro people_recomputed_staged() -%}
-    {%- if execute and is_incremental() and 'recomputed_at' in (
-            adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
-    {%- set staged = people_recomputed_relation() -%}
-    {%- do adapter.drop_relation(staged) %}
-    create table {{ staged }} as
+    {%- if is_incremental_with_run_stamps() -%}
+    {{ table_beside_this_created('people_changed') }}
     with last_run as (
 
         select {{ last_run_stamp_before_this_run() }} as recomputed_at
@@ -456,7 +453,5 @@ where survivors.person_id is null
 {%- endmacro %}
 
 {% macro people_recomputed_dropped() -%}
-    {%- if execute and config.get('materialized') == 'incremental' -%}
-    drop table if exists {{ people_recomputed_relation() }}
-    {%- endif -%}
+    {{ return(table_beside_this_dropped('people_changed')) }}
 {%- endmacro %}
