@@ -119,3 +119,56 @@ def test_gx_alone_reports_a_crash_as_an_ordinary_failure_which_is_why_we_check(
     assert result.success is False
     with pytest.raises(CrashedExpectationError):
         raise_for_crashes(result.results)
+
+
+def test_the_validation_dialect_reflects_what_duckdb_engine_does_with_one_query_per_schema(
+    tmp_path: Path,
+) -> None:
+    import sqlalchemy as sa
+
+    path = tmp_path / "reflect.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema marts")
+        connection.execute("create table marts.keyed (id integer primary key, amount decimal(18, 2),"
+                           " seen_at timestamptz, label varchar not null)")
+        connection.execute("create table marts.plain (flag boolean, score double, day date)")
+        connection.execute("create view marts.viewed as select id, label from marts.keyed")
+    with warehouse(path) as bound:  # registers the dialect, and validates through it
+        assert type(bound.datasource.get_execution_engine().engine.dialect).__name__ == (
+            "SchemaReflectingDuckDBDialect")
+    ours = sa.create_engine(f"duckdb+revops:///{path}", connect_args={"read_only": True})
+    theirs = sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
+    catalog_queries: dict[sa.Engine, list[str]] = {ours: [], theirs: []}
+    for engine in (ours, theirs):
+        sa.event.listen(engine, "before_cursor_execute",
+                        lambda conn, cursor, statement, *args: catalog_queries[conn.engine].append(
+                            statement) if "pg_catalog" in statement else None)
+
+    def reflected(inspector: sa.Inspector, kind: str, table: str) -> object:
+        # A value, or the class of the error (duckdb_engine's primary-key query fails on
+        # DuckDB: GX catches that and reads no key; ours must fail alike).
+        try:
+            value = getattr(inspector, kind)(table, schema="marts")
+        except sa.exc.SQLAlchemyError as error:
+            return type(error)
+        if kind == "get_columns":
+            return [(column["name"], str(column["type"]), column["nullable"], column["default"])
+                    for column in value]
+        return value
+
+    try:
+        ours_inspector, theirs_inspector = sa.inspect(ours), sa.inspect(theirs)
+        for table in ("keyed", "plain", "viewed"):
+            for kind in ("get_columns", "get_pk_constraint"):
+                assert reflected(ours_inspector, kind, table) == (
+                    reflected(theirs_inspector, kind, table)), (kind, table)
+        assert ("amount", "NUMERIC(18, 2)", True, None) in reflected(
+            ours_inspector, "get_columns", "keyed")
+        # Per kind, duckdb_engine's queries for one table (columns: attributes and enum types;
+        # keys: relations and constraints), once for the schema instead of once per table.
+        assert len(catalog_queries[ours]) == 4 < len(catalog_queries[theirs])
+        with pytest.raises(sa.exc.NoSuchTableError):
+            ours_inspector.get_columns("no_such_table", schema="marts")
+    finally:
+        ours.dispose()
+        theirs.dispose()
