@@ -1,7 +1,10 @@
 -- Returns each attribution model, quarter and segment whose credited pipeline (attributed +
 -- 'unattributed') differs from fct_opportunities' pipeline of that quarter and segment, in
 -- cents. The rule: sums of unrounded doubles, each rounded to 2 decimals once; they must be
--- equal. Won revenue is checked the same way. Zero rows is the only pass.
+-- equal. Won revenue is checked the same way. So are the opportunities: each one's credits
+-- sum to 1 under every model, so the credited opportunities of a group are its count in
+-- fct_opportunities, up to floating error (tolerance 1e-6) - an opportunity a model left out,
+-- even one without an amount, shows here. Zero rows is the only pass.
 
 with
 
@@ -28,6 +31,7 @@ crm_totals as (
     select
         cast({{ dbt.date_trunc('quarter', 'created_date') }} as date) as opportunity_quarter,
         coalesce(segment_code, 'unknown') as segment_code,
+        count(*) as opportunities,
         sum(amount_reporting) as pipeline,
         sum(case when is_won then amount_reporting else 0 end) as won_revenue
     from opportunities
@@ -53,6 +57,7 @@ credited as (
         attribution_model,
         opportunity_quarter,
         segment_code,
+        sum(opportunity_credit) as opportunities,
         sum(pipeline_credit) as pipeline,
         sum(revenue_credit) as won_revenue
     from metrics
@@ -69,6 +74,8 @@ final as (
         expected.attribution_model,
         expected.opportunity_quarter,
         expected.segment_code,
+        expected.opportunities as crm_opportunities,
+        credited.opportunities as credited_opportunities,
         round(cast(expected.pipeline as {{ dbt.type_numeric() }}), 2) as crm_pipeline,
         round(cast(credited.pipeline as {{ dbt.type_numeric() }}), 2) as credited_pipeline,
         round(cast(expected.won_revenue as {{ dbt.type_numeric() }}), 2) as crm_won_revenue,
@@ -85,3 +92,5 @@ select * from final
 where crm_pipeline <> credited_pipeline
     or (crm_pipeline is null) <> (credited_pipeline is null)
     or crm_won_revenue <> credited_won_revenue
+    or credited_opportunities is null
+    or abs(credited_opportunities - crm_opportunities) > 1e-6

@@ -39,6 +39,7 @@ MARTS = (
     "int_lifecycle_events_unioned",
     "int_lifecycle_events_sequenced",
     "int_lifecycle_stages_pivoted",
+    "int_markov_journey_transitions_listed",
 )
 # The schema of each; the marts' by default.
 SCHEMAS = {
@@ -50,6 +51,7 @@ SCHEMAS = {
     "int_lifecycle_events_unioned": "intermediate",
     "int_lifecycle_events_sequenced": "intermediate",
     "int_lifecycle_stages_pivoted": "intermediate",
+    "int_markov_journey_transitions_listed": "intermediate",
 }
 
 
@@ -881,9 +883,12 @@ def test_the_raw_key_tests_find_a_stale_version_of_a_key_the_newest_load_holds(d
     sql(f"delete from raw.map_activity where _loaded_at = {planted}")
 
 
-def test_the_credit_sum_check_reads_the_newest_run_and_every_pair_for_gaps(day_n_plus_one):
-    # data-tests/attribution_credits_sum_to_one.sql: sums over the pairs the newest run wrote,
-    # and a pair left out anywhere.
+def test_the_credit_sum_check_reads_the_newest_run_and_a_pair_left_out_shows_in_the_metrics(
+    day_n_plus_one,
+):
+    # data-tests/attribution_credits_sum_to_one.sql: sums over the pairs the newest run wrote;
+    # a pair left out anywhere: attribution_pipeline_reconciles_with_fct_opportunities, once
+    # metrics_attribution is built on it.
     database, work_dir = day_n_plus_one["database"], day_n_plus_one["work_dir"]
     check = ["test", "--select", "attribution_credits_sum_to_one"]
     audit = [*check, "--vars", "{test_every_row: true}"]
@@ -916,13 +921,17 @@ def test_the_credit_sum_check_reads_the_newest_run_and_every_pair_for_gaps(day_n
     sql(f"update marts.fct_attribution set recomputed_at = ? where {pair}", newest, opportunity)
     with failing:
         _dbt(check, database, work_dir)
-    # The pair gone altogether: left out, whatever run wrote the others.
+    # The pair gone altogether: nothing for the sums to read, and one opportunity fewer in
+    # the linear model's metrics, whatever run wrote the others.
     sql(f"delete from marts.fct_attribution where {pair}", opportunity)
-    with failing:
-        _dbt(check, database, work_dir)
+    _dbt(check, database, work_dir)
+    metrics = ["build", "--select", "metrics_attribution"]
+    with pytest.raises(RuntimeError, match="attribution_pipeline_reconciles_with_fct_opp"):
+        _dbt(metrics, database, work_dir)
     sql("insert into marts.fct_attribution select * from main.held_back")
     sql("drop table main.held_back")
     _dbt(check, database, work_dir)
+    _dbt(metrics, database, work_dir)
 
 
 def test_revops_run_test_every_row_passes_the_audit_var_to_the_dbt_step(monkeypatch):
