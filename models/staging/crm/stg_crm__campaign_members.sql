@@ -13,7 +13,7 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     {{ versions_loaded_since_last_run(source('crm', 'crm_campaign_member'), 'id', event_column='created_date') }}
 

@@ -13,7 +13,7 @@
 
 with
 
-source as (
+source as {{ not_materialized() }} (
 
     {{ versions_loaded_since_last_run(source('map', 'map_score_change'), 'score_change_id', event_column='changed_at') }}
 
