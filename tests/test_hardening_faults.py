@@ -2,7 +2,7 @@
 
 The kill test generates 300 leads (deviations on, so there is a quarantine), loads them once
 without interruption and once with `revops ingest` killed (SIGKILL) right after dlt committed
-its first merge into a raw table, runs the ingestion again and builds the models on both
+its first rows into a raw table (a first load appends), runs the ingestion again and builds the models on both
 warehouses (~45 s on the shared 2-core machine). The landing tests run the ingestion
 in-process on one table with a writer thread appending to an export while the run reads
 (~5 s).
@@ -22,9 +22,12 @@ import pytest
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 from test_orchestration import _mart_hashes
 
+from revops.contract import OBJECTS
 from revops.ingest import build_pipeline, pipelines_dir, run_ingestion
 from revops.ingest.tables import LEDGER_TABLE, QUARANTINE_TABLE
 from revops.paths import PROJECT_DIR
+
+RAW_TABLES = {spec.table for spec in OBJECTS}
 
 REPORT = Section(__doc__)  # this module's section of docs/reliability.md
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -55,18 +58,24 @@ def _build_models(database: Path, work: Path) -> None:
     assert done.returncode == 0, f"dbt build on {database}: {(done.stdout + done.stderr)[-3000:]}"
 
 
-def _kill_after_first_merge(env: dict[str, str], database: Path, log: Path) -> str:
-    """Start `revops ingest` and SIGKILL its process group as soon as dlt has committed a merge
-    into one raw table (a `.sql` job in the package's completed_jobs); return that job's file
-    name. Fails when the run ends before the kill (then the test proves nothing)."""
-    completed = str(pipelines_dir(database) / "revops_landing" / "load" / "normalized" / "*"
-                    / "completed_jobs" / "*.sql")
+def _kill_after_first_table_write(env: dict[str, str], database: Path, log: Path) -> str:
+    """Start `revops ingest` and SIGKILL its process group as soon as dlt has committed rows
+    into one raw table: a merge (a `.sql` job) or, on a first load that appends, a Parquet job
+    of a contract table, in the package's completed_jobs. Return that job's file name. Fails
+    when the run ends before the kill (then the test proves nothing)."""
+    completed = pipelines_dir(database) / "revops_landing" / "load" / "normalized" / "*" / "completed_jobs"
+
+    def table_writes() -> list[str]:
+        return [path for path in glob.glob(str(completed / "*"))
+                if Path(path).name.split(".")[0] in RAW_TABLES
+                and Path(path).suffix in (".sql", ".parquet")]
+
     run = subprocess.Popen([sys.executable, "-m", "revops.cli", "ingest"], env=env,
                            cwd=PROJECT_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT,
                            start_new_session=True)
     deadline = time.monotonic() + 240
     try:
-        while not (merged := glob.glob(completed)):
+        while not (merged := table_writes()):
             assert run.poll() is None, f"the run ended before the kill: {log.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "no merge committed within 240 s"
             time.sleep(0.002)  # the load phase of 300 leads lasts ~0.5 s: poll finely
@@ -135,7 +144,7 @@ def test_an_ingestion_killed_after_a_table_was_written_reruns_to_the_same_marts(
     _revops(["generate", "--leads", str(LEADS), "--seed", "5"], _env(landing, reference))
 
     _revops(["ingest"], _env(landing, reference))
-    merged_job = _kill_after_first_merge(_env(landing, killed), killed, tmp_path / "killed.log")
+    merged_job = _kill_after_first_table_write(_env(landing, killed), killed, tmp_path / "killed.log")
     left = _leftovers(killed)
     assert left["pending packages"], "the kill came after the load package completed"
     with duckdb.connect(str(killed), read_only=True) as con:
@@ -147,6 +156,8 @@ def test_an_ingestion_killed_after_a_table_was_written_reruns_to_the_same_marts(
 
     rerun = _revops(["ingest"], _env(landing, killed))
     assert "an earlier run was interrupted" in rerun.stdout, rerun.stdout[-2000:]
+    # A first load appends, committing file by file: what it wrote is removed and read again.
+    assert f"of raw.{merged_table} appended by a first load that never completed" in rerun.stdout
     clean = _leftovers(killed)
     assert clean == {
         "pending packages": [], "staged rows": 0, f"{LEDGER_TABLE} rows of incomplete loads": 0,
@@ -162,7 +173,7 @@ def test_an_ingestion_killed_after_a_table_was_written_reruns_to_the_same_marts(
     assert len(marts) > 10 and _mart_hashes(killed) == marts
 
     REPORT.add(
-        "`revops ingest` killed (SIGKILL) right after dlt committed its first merge "
+        "`revops ingest` killed (SIGKILL) right after dlt committed its first raw table "
         f"({merged_table}), {LEADS} generated leads; then `revops ingest` again and dbt",
         f"the kill left {len(left['pending packages'])} pending load package, "
         f"{left['staged rows']:,} rows in raw_staging and "

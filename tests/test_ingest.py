@@ -366,7 +366,8 @@ def test_within_one_run_the_latest_version_of_a_key_wins_across_lines_and_files(
             lead("00Q3", sf_time("2024-05-01"), company="c-newest"),
         ],
     )
-    ingest(landing, warehouse, "crm_lead")
+    report = ingest(landing, warehouse, "crm_lead")
+    assert APPENDED not in report.messages  # a key in two files: the first load merges
 
     # In-file duplicates are resolved before dlt; across files (newest first in one case,
     # last in the other), dlt's merge keeps the highest system_modstamp: its `dedup_sort` hint.
@@ -818,10 +819,64 @@ def test_building_the_first_pipeline_of_a_warehouse_waits_for_another_builder(wa
     assert (warehouse.parent / ".dlt" / "revops" / "revops_landing").is_dir()
 
 
-def test_the_staging_copy_of_the_last_merge_is_emptied(landing, warehouse):
-    landing.csv("crm_lead", "Lead_000.csv", [lead("00Q1", sf_time("2024-01-01"))])
-    ingest(landing, warehouse, "crm_lead")
+APPENDED = "crm_lead: first load, each key in one file: appended, not merged"
+
+
+def staging_tables(warehouse: Path) -> list[str]:
+    return [row[0] for row in query(
+        warehouse, "select table_name from duckdb_tables() where schema_name = 'raw_staging' "
+        "and table_name not like '_dlt%'")]
+
+
+def test_a_first_load_with_each_key_in_one_file_appends_and_the_next_run_merges(
+    landing, warehouse
+):
+    landing.csv("crm_lead", "Lead_000.csv", [
+        lead("00Q1", sf_time("2024-01-01"), company="a-old"),
+        lead("00Q1", sf_time("2024-01-02"), company="a"),  # one file: the reader picks
+    ])
+    landing.csv("crm_lead", "Lead_001.csv.gz", [lead("00Q2", sf_time("2024-01-01"), company="b")])
+    first = ingest(landing, warehouse, "crm_lead")
+    assert APPENDED in first.messages
+    assert staging_tables(warehouse) == []  # nothing went through raw_staging
+    assert rows_by_id(warehouse, "crm_lead", "company") == {"00Q1": ("a",), "00Q2": ("b",)}
+
+    # raw holds rows now: the next run merges, on the key, with the newest version winning
+    # between two files of the same run (the tie-break hint is back), and empties the staging
+    # copy of its batch afterwards.
+    landing.csv("crm_lead", "Lead_002.csv", [lead("00Q1", sf_time("2024-03-01"), company="a3")])
+    landing.csv("crm_lead", "Lead_003.csv", [lead("00Q1", sf_time("2024-02-01"), company="a2")])
+    second = ingest(landing, warehouse, "crm_lead")
+    assert APPENDED not in second.messages
+    assert rows_by_id(warehouse, "crm_lead", "company") == {"00Q1": ("a3",), "00Q2": ("b",)}
+    assert staging_tables(warehouse) == ["crm_lead"]
     assert query(warehouse, "select count(*) from raw_staging.crm_lead") == [(0,)]
+    columns = build_pipeline(warehouse).default_schema.get_table("crm_lead")["columns"]
+    assert columns["system_modstamp"].get("dedup_sort") == "desc"
+
+
+def test_a_first_load_merges_when_a_key_is_in_two_files_or_a_file_does_not_parse_cleanly(
+    landing, warehouse, tmp_path
+):
+    landing.csv("crm_lead", "Lead_000.csv", [lead("00Q1", sf_time("2024-01-01"), company="v1")])
+    newer = lead("00Q1", sf_time("2024-02-01"), company="v2")
+    landing.parquet("crm_lead", "Lead_001.parquet", pa.table(
+        {SALESFORCE_HEADERS.get(column, column): [value] for column, value in newer.items()}
+    ))
+    report = ingest(landing, warehouse, "crm_lead")
+    assert APPENDED not in report.messages
+    assert rows_by_id(warehouse, "crm_lead", "company") == {"00Q1": ("v2",)}
+
+    # Keys in one file each, but one row is short: the strict pre-scan cannot vouch for the
+    # file, so the table merges; the good rows load and the short one is quarantined.
+    other = Landing(tmp_path / "other")
+    other.csv("crm_lead", "Lead_000.csv", [lead("00Q1", sf_time("2024-01-01"))])
+    header = ",".join(SALESFORCE_HEADERS.get(c, c) for c in lead("x", "y"))
+    other.text("crm_lead", "Lead_001.csv", f"{header}\n00Q2,Bo\n")
+    report = ingest(other, tmp_path / "other.duckdb", "crm_lead")
+    assert APPENDED not in report.messages
+    assert set(rows_by_id(tmp_path / "other.duckdb", "crm_lead", "company")) == {"00Q1"}
+    assert report.tables["crm_lead"].rows_quarantined == 1
 
 
 def test_the_committed_landing_contract_doc_is_up_to_date():

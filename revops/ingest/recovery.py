@@ -10,7 +10,9 @@ the files of the killed load are read again because their ledger rows do not cou
 `clear_interrupted_load` aborts the package (dlt records it as aborted, it is never retried),
 deletes the append-table rows of loads that did not complete (so the re-read adds each
 quarantined row once, and the ledger only holds files whose load completed) and empties every
-table of the staging dataset. It is a no-op after a clean run.
+table of the staging dataset. A table whose first load appended instead (each key in one
+file, see source._load_table) and holds only rows of the interrupted load is emptied too:
+dlt commits such a load file by file. It is a no-op after a clean run.
 """
 
 from collections.abc import Callable
@@ -31,12 +33,14 @@ class Leftovers:
     aborted_packages: list[str] = field(default_factory=list)
     append_rows_deleted: dict[str, int] = field(default_factory=dict)
     staging_rows_deleted: dict[str, int] = field(default_factory=dict)
+    first_load_rows_deleted: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.aborted_packages
             or any(self.append_rows_deleted.values())
             or any(self.staging_rows_deleted.values())
+            or any(self.first_load_rows_deleted.values())
         )
 
     def __str__(self) -> str:
@@ -46,6 +50,8 @@ class Leftovers:
         for table, rows in self.append_rows_deleted.items():
             if rows:
                 parts.append(f"{rows:,} row(s) of raw.{table} from loads that never completed")
+        for table, rows in self.first_load_rows_deleted.items():
+            parts.append(f"{rows:,} row(s) of raw.{table} appended by a first load that never completed")
         staged = sum(self.staging_rows_deleted.values())
         if staged:
             parts.append(f"{staged:,} staged row(s) in the staging dataset")
@@ -57,6 +63,27 @@ def _tables(client, schema: str) -> list[str]:
         "select table_name from information_schema.tables where table_schema = %s", schema
     )
     return sorted(row[0] for row in rows)
+
+
+def _clear_interrupted_first_loads(client, tables: list[str], completed: str, leftovers) -> None:
+    """Empty the raw tables that hold rows of an interrupted load and of no completed one.
+
+    A first load appends a table whose keys each sit in one file (source._load_table), and
+    dlt commits each of its files on its own, so a kill can leave part of them. A merged
+    table's rows of an interrupted load stay: its merge committed whole, and it held rows of
+    completed loads before. A first load's files are not in the committed ledger, so the next
+    run reads them all again."""
+    for table in tables:
+        if table.startswith("_dlt") or table in APPEND_TABLES:
+            continue
+        qualified = client.make_qualified_table_name(table)
+        interrupted, kept = client.execute_sql(
+            f"select sum(case when _dlt_load_id in ({completed}) then 0 else 1 end), "
+            f"sum(case when _dlt_load_id in ({completed}) then 1 else 0 end) from {qualified}"
+        )[0]
+        if interrupted and not kept:
+            client.execute_sql(f"delete from {qualified}")
+            leftovers.first_load_rows_deleted[table] = interrupted
 
 
 def clear_interrupted_load(
@@ -93,6 +120,8 @@ def clear_interrupted_load(
                     if rows:
                         client.execute_sql(f"delete from {orphaned}")
                     leftovers.append_rows_deleted[table] = rows
+                if pending:
+                    _clear_interrupted_first_loads(client, tables, completed, leftovers)
         with client.with_staging_dataset():
             if client.has_dataset():
                 for table in _tables(client, client.dataset_name):

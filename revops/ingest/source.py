@@ -40,7 +40,12 @@ from revops.ingest.files import (
     read_header,
     take_snapshot,
 )
-from revops.ingest.reader import FileCounts, FileReader, reader_database
+from revops.ingest.reader import (
+    FileCounts,
+    FileReader,
+    keys_in_one_file_each,
+    reader_database,
+)
 from revops.ingest.report import IngestReport, TableReport
 from revops.ingest.tables import (
     LEDGER_COLUMNS,
@@ -215,6 +220,20 @@ def _load_table(
     raw_has_rows = bool(pending) and lookups.holds_rows(spec.table)
     # One in-memory DuckDB for the table's files, each read in a connection of its own.
     with closing(reader_database(temp_dir)) as database:
+        if pending and not raw_has_rows and keys_in_one_file_each(
+            [(file, headers[file]) for file in pending], spec, database
+        ):
+            # A first load whose keys each sit in one file: the rows go straight into raw.
+            # Merged, dlt wrote every row to raw_staging first and then ranked the copy by
+            # key: 19.7 s against 8.9 s for map_activity's 7.9M rows at 1M leads.
+            say(f"{spec.table}: first load, each key in one file: appended, not merged")
+            # Without its merge-only tie-break hint, which dlt would warn about; the next run's
+            # resource brings both back (see _raw_table_resource).
+            appending = dlt.mark.make_hints(
+                write_disposition="append",
+                columns=[{"name": spec.version_column, "dedup_sort": None}],
+            )
+            yield dlt.mark.with_hints(raw_schema(spec).empty_table(), appending)
         for group in _file_groups(list(pending)):
             with ExitStack() as open_readers:
                 staged: list[tuple[LandingFile, FileReader]] = []
