@@ -1,6 +1,7 @@
 {#- Written after a CTE's `as` (`source as <this> (`): a CTE read more than once is then
-    inlined at each read instead of copied first. DuckDB and PostgreSQL copy such a CTE by
-    default; Spark always inlines and has no such keyword. -#}
+    inlined at each read instead of copied first. Only DuckDB's staging models read their
+    source more than once (macro latest_versions), so only DuckDB gets the keyword; Spark has
+    none and always inlines. -#}
 {% macro not_materialized() -%}
     {{ return(adapter.dispatch('not_materialized', 'revops')()) }}
 {%- endmacro %}
@@ -10,9 +11,5 @@
 {%- endmacro %}
 
 {% macro duckdb__not_materialized() -%}
-    {{ return('not materialized') }}
-{%- endmacro %}
-
-{% macro postgres__not_materialized() -%}
     {{ return('not materialized') }}
 {%- endmacro %}
