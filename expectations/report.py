@@ -242,7 +242,13 @@ def validate_missing(database: Path, definitions: Definitions, checked: RunResul
     `checked` holds what the checks of the same run already found (expectations/results.py):
     validating those suites again would pay for every validation twice. Outcomes of suites
     the definitions no longer generate are dropped."""
-    names = [spec.name for spec in suite_specs(definitions)]
+    if checked is not None and checked.suite_names \
+            and checked.definitions_fingerprint == definitions.fingerprint:
+        # The checks' run listed every suite of these definitions: no need to build them (nor
+        # to import GX) unless one is missing.
+        names = list(checked.suite_names)
+    else:
+        names = [spec.name for spec in suite_specs(definitions)]
     reused = [outcome for outcome in (checked.outcomes if checked else [])
               if outcome.suite in names]
     covered = {outcome.suite for outcome in reused}
@@ -257,6 +263,7 @@ def validate_missing(database: Path, definitions: Definitions, checked: RunResul
         run.started_at = min(filter(None, (run.started_at, checked.started_at)))
     # Suite order, as one full validation gives it, whichever suites were reused.
     run.outcomes = sorted(reused + run.outcomes, key=lambda outcome: names.index(outcome.suite))
+    run.suite_names = names
     return run, len(covered)
 
 
@@ -273,7 +280,7 @@ def write_report(database: Path, reports_dir: Path, definitions: Definitions | N
     reports_dir.mkdir(parents=True, exist_ok=True)
     report_run, reused = validate_missing(database, definitions, checked,
                                           reports_dir if data_docs else None)
-    gx_dir = reports_dir / GX_DIR if data_docs and reused < len(suite_specs(definitions)) \
+    gx_dir = reports_dir / GX_DIR if data_docs and reused < len(report_run.suite_names) \
         else None
     report_run.outcomes.sort(key=lambda outcome: GROUPS.index(outcome.group))
     history_path = reports_dir / HISTORY_FILE

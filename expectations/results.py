@@ -48,6 +48,7 @@ def save_outcomes(run: RunResult, directory: Path) -> list[Path]:
             "database": run.database,
             "definitions_fingerprint": run.definitions_fingerprint,
             "seconds": run.seconds,
+            "suite_names": run.suite_names,
             "outcomes": [
                 {
                     name: value
@@ -84,12 +85,15 @@ def load_outcomes(directory: Path, definitions_fingerprint: str) -> RunResult | 
             documents.append(document)
     if not documents:
         return None
+    # The suite list counts only when every file agrees on it (files of one run do).
+    suite_lists = {tuple(document.get("suite_names") or ()) for document in documents}
     return RunResult(
         started_at=min(document["started_at"] for document in documents),
         database=documents[0]["database"],
         definitions_fingerprint=definitions_fingerprint,
         outcomes=[Outcome(**outcome) for document in documents for outcome in document["outcomes"]],
         seconds=sum(document.get("seconds") or 0.0 for document in documents),
+        suite_names=list(suite_lists.pop()) if len(suite_lists) == 1 else [],
     )
 
 

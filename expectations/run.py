@@ -12,15 +12,19 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import great_expectations as gx
-
-from expectations.adapter import Warehouse, warehouse
-from expectations.suites import Rule, icp, lifecycle, mql, pipeline, raw, rejections, routing, sla
 from revops.definitions import Definitions, load
 
-SUBJECTS = (raw, icp, mql, sla, rejections, routing, lifecycle, pipeline)
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+    from expectations.adapter import Warehouse
+    from expectations.suites import Rule
+
+# Great Expectations is imported where a suite is built or validated, not here: the report
+# reads the outcomes the same run's checks saved and, when they cover every suite, renders
+# them without GX (its import is ~3 s, the whole of a separate report process).
 EXAMPLE_IDS = 5
 
 
@@ -43,6 +47,8 @@ class SuiteSpec:
 
     def build(self) -> gx.ExpectationSuite:
         """Return a fresh GX suite holding copies of this spec's expectations."""
+        import great_expectations as gx
+
         return gx.ExpectationSuite(
             name=self.name,
             expectations=[rule.expectation.copy(deep=True) for rule in self.rules],
@@ -95,6 +101,9 @@ class RunResult:
     seconds: float = 0.0
     # GX's own results per suite, kept for Data Docs.
     suite_results: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Every suite the definitions generate, as the validating run saw them (also those it did
+    # not validate): the report knows from it which suites are missing without building them.
+    suite_names: list[str] = field(default_factory=list)
 
     def by_name(self) -> dict[str, Outcome]:
         return {outcome.name: outcome for outcome in self.outcomes}
@@ -111,7 +120,19 @@ class RunResult:
 
 def all_rules(definitions: Definitions) -> list[Rule]:
     """Return every rule the definitions generate, with unique names."""
-    rules = [rule for subject in SUBJECTS for rule in subject.rules(definitions)]
+    from expectations.suites import (
+        icp,
+        lifecycle,
+        mql,
+        pipeline,
+        raw,
+        rejections,
+        routing,
+        sla,
+    )
+
+    subjects = (raw, icp, mql, sla, rejections, routing, lifecycle, pipeline)
+    rules = [rule for subject in subjects for rule in subject.rules(definitions)]
     names = [rule.name for rule in rules]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -205,6 +226,8 @@ def run_suites(database: Path, definitions: Definitions | None = None,
     """Validate the suites (all, or those named in `only`) against `database`."""
     import time
 
+    from expectations.adapter import warehouse
+
     definitions = definitions or load()
     started = time.perf_counter()
     run = RunResult(
@@ -214,8 +237,10 @@ def run_suites(database: Path, definitions: Definitions | None = None,
         outcomes=[],
     )
     wanted = set(only) if only is not None else None
+    specs = suite_specs(definitions)
+    run.suite_names = [spec.name for spec in specs]
     with warehouse(database, gx_project_dir) as bound:
-        for spec in suite_specs(definitions):
+        for spec in specs:
             if wanted is not None and spec.name not in wanted:
                 continue
             outcomes, result = validate_suite(bound, spec)

@@ -312,6 +312,34 @@ def test_the_report_reuses_the_checks_outcomes_instead_of_validating_again(
     assert {outcome.name for outcome in report.run.outcomes} == set(deviated.run.by_name())
 
 
+_REPORT_PROBE = """
+import pathlib, sys
+from expectations.report import write_report
+from expectations.results import load_outcomes
+from revops.definitions import load
+
+checked = load_outcomes(pathlib.Path(sys.argv[2]), load().fingerprint)
+report = write_report(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[3]), checked=checked)
+print(report.reused_suites, "great_expectations" in sys.modules)
+"""
+
+
+def test_a_report_of_reused_outcomes_runs_without_great_expectations(
+    deviated: Warehouse, tmp_path: Path,
+) -> None:
+    # The report's own process (the benchmark's step, a multiprocess Dagster step) renders the
+    # checks' outcomes without importing GX: the import alone took as long as the report.
+    save_outcomes(deviated.run, run_results_dir(tmp_path, "run-5"))
+    probe = subprocess.run(
+        [sys.executable, "-c", _REPORT_PROBE, str(deviated.database),
+         str(run_results_dir(tmp_path, "run-5")), str(tmp_path / "reports")],
+        capture_output=True, text=True, cwd=PROJECT_DIR, check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == [str(len(suite_specs())), "False"]
+    assert (tmp_path / "reports" / "data_quality.md").is_file()
+
+
 def test_the_report_validates_only_the_suites_no_check_covered(
     deviated: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -353,6 +381,7 @@ def test_outcomes_saved_for_other_definitions_or_another_run_are_not_reused(
     assert load_outcomes(run_results_dir(tmp_path, "run-4"), load().fingerprint) is None
     reloaded = load_outcomes(run_results_dir(tmp_path, "run-3"), load().fingerprint)
     assert reloaded is not None
+    assert reloaded.suite_names == [spec.name for spec in suite_specs()]
     assert {outcome.name: outcome.as_dict() for outcome in reloaded.outcomes} == \
         {outcome.name: outcome.as_dict() for outcome in deviated.run.outcomes}
 

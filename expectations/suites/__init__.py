@@ -12,9 +12,10 @@ value sets, so a changed seed or var changes the suite.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from great_expectations.expectations import Expectation
+if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
 
 SEVERITIES = ("block", "warn")
 GROUPS = ("ICP", "MQL", "SLA", "rejections", "routing", "pipeline", "lifecycle", "raw")
