@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 from test_orchestration import _mart_hashes
@@ -61,14 +62,25 @@ def _build_models(database: Path, work: Path) -> None:
 def _kill_after_first_table_write(env: dict[str, str], database: Path, log: Path) -> str:
     """Start `revops ingest` and SIGKILL its process group as soon as dlt has committed rows
     into one raw table: a merge (a `.sql` job) or, on a first load that appends, a Parquet job
-    of a contract table, in the package's completed_jobs. Return that job's file name. Fails
-    when the run ends before the kill (then the test proves nothing)."""
+    of a contract table holding rows, in the package's completed_jobs. Return that job's file
+    name. Fails when the run ends before the kill (then the test proves nothing)."""
     completed = pipelines_dir(database) / "revops_landing" / "load" / "normalized" / "*" / "completed_jobs"
+
+    def holds_rows(path: str) -> bool:
+        # A first load's opening items are empty tables (the contract's columns, then the
+        # switch to append), and dlt may write them to a job of their own: killed after that
+        # one, no raw table holds a row yet (it failed CI once that way).
+        if not path.endswith(".parquet"):
+            return True
+        try:
+            return pq.read_metadata(path).num_rows > 0
+        except OSError:  # moved or still being written: look again
+            return False
 
     def table_writes() -> list[str]:
         return [path for path in glob.glob(str(completed / "*"))
                 if Path(path).name.split(".")[0] in RAW_TABLES
-                and Path(path).suffix in (".sql", ".parquet")]
+                and Path(path).suffix in (".sql", ".parquet") and holds_rows(path)]
 
     run = subprocess.Popen([sys.executable, "-m", "revops.cli", "ingest"], env=env,
                            cwd=PROJECT_DIR, stdout=log.open("w"), stderr=subprocess.STDOUT,
