@@ -342,6 +342,8 @@ def postgres_steps(
     )
     import psycopg2
 
+    from revops.engines.postgres import drop_database
+
     settings = {
         "REVOPS_PG_HOST": os.environ.get("REVOPS_PG_HOST", "localhost"),
         "REVOPS_PG_PORT": os.environ.get("REVOPS_PG_PORT", "5432"),
@@ -399,28 +401,13 @@ def postgres_steps(
         step.detail = dbt_detail(target, step.seconds)
         steps.append(step)
     finally:
-        drop_database(admin, settings["REVOPS_PG_DBNAME"])
-        admin.close()
-    return steps
-
-
-def drop_database(admin, name: str, attempts: int = 10) -> None:
-    """Drop the throw-away database. Right after a large load autovacuum (a superuser process
-    our role may not terminate) can still be in it: `with (force)` then fails with
-    InsufficientPrivilege, so wait and retry; in the end say what is left, never lose the
-    measurements over the clean-up."""
-    import psycopg2
-
-    for attempt in range(attempts):
         try:
-            with admin.cursor() as cursor:
-                cursor.execute(f'drop database if exists "{name}" with (force)')
-            return
-        except psycopg2.Error as error:
-            if attempt == attempts - 1:
-                print(f"  could not drop database {name} ({error}); drop it by hand", flush=True)
-                return
-            time.sleep(3)
+            drop_database(admin, settings["REVOPS_PG_DBNAME"])
+        except RuntimeError as error:  # never lose the measurements over the clean-up
+            print(f"  {error}; drop it by hand", flush=True)
+        finally:
+            admin.close()
+    return steps
 
 
 def summarise(leads: int, seed: int, steps: list[Step], landing_bytes: int, manifest: dict) -> dict:

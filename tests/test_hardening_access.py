@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from fixtures.postgres import as_superuser
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 from psycopg2 import errors
 
@@ -26,15 +27,6 @@ from revops.paths import PROJECT_DIR
 REPORT = Section(__doc__)  # this module's section of docs/reliability.md
 DBT = str(Path(sys.executable).parent / "dbt")
 HOST, PORT = os.environ.get("REVOPS_PG_HOST", "localhost"), os.environ.get("REVOPS_PG_PORT", "5432")
-
-
-def _admin(sql: str) -> None:
-    """Run SQL as the server's superuser (peer login of the `postgres` system user): only to
-    create and drop this test's owner role and database."""
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-u", "postgres"]
-    done = subprocess.run([*prefix, "psql", "-p", PORT, "-v", "ON_ERROR_STOP=1", "-qtAX",
-                           "-c", sql], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, f"as postgres: {sql}: {done.stderr}"
 
 
 def _connect(env: dict[str, str], user: str, password: str):
@@ -60,14 +52,14 @@ def warehouse() -> Iterator[dict[str, str]]:
         "REVOPS_PG_BI_USER": f"revops_h9_bi_{tag}",
         "REVOPS_PG_BI_PASSWORD": f"bi'{secrets.token_hex(8)}\"pw",
     }
-    _admin(f"create role {owner} login createdb createrole password '{owner_password}'")
-    _admin(f"create database {env['REVOPS_PG_DBNAME']} owner {owner}")
+    as_superuser(f"create role {owner} login createdb createrole password '{owner_password}'")
+    as_superuser(f"create database {env['REVOPS_PG_DBNAME']} owner {owner}")
     try:
         yield env
     finally:
-        _admin(f"drop database if exists {env['REVOPS_PG_DBNAME']} with (force)")
-        _admin(f"drop role if exists {env['REVOPS_PG_BI_USER']}")
-        _admin(f"drop role if exists {owner}")
+        as_superuser(f"drop database if exists {env['REVOPS_PG_DBNAME']} with (force)")
+        as_superuser(f"drop role if exists {env['REVOPS_PG_BI_USER']}")
+        as_superuser(f"drop role if exists {owner}")
 
 
 def _dbt(args: list[str], env: dict[str, str], work: Path) -> str:
