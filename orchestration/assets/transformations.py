@@ -89,7 +89,9 @@ class DbtBuildConfig(Config):
     manifest=revops_dbt_project.manifest_path,
     project=revops_dbt_project,
     dagster_dbt_translator=RevopsDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        settings=DagsterDbtTranslatorSettings(
+            enable_asset_checks=True, enable_source_tests_as_checks=True
+        )
     ),
 )
 def revops_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
