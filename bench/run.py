@@ -403,7 +403,7 @@ def postgres_steps(
     finally:
         try:
             drop_database(admin, settings["REVOPS_PG_DBNAME"])
-        except RuntimeError as error:  # never lose the measurements over the clean-up
+        except (RuntimeError, psycopg2.Error) as error:  # never lose the measurements over it
             print(f"  {error}; drop it by hand", flush=True)
         finally:
             admin.close()
