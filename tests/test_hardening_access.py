@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from fixtures.postgres import as_superuser
+from fixtures.postgres import as_superuser, start_postgres
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 from psycopg2 import errors
 
@@ -40,9 +40,7 @@ def _connect(env: dict[str, str], user: str, password: str):
 def warehouse() -> Iterator[dict[str, str]]:
     """The environment of a throw-away database owned by a throw-away role; names of the BI
     role and a password with a quote in it (it must reach PostgreSQL as one literal)."""
-    started = subprocess.run(["bash", str(PROJECT_DIR / "scripts" / "postgres.sh")],
-                             capture_output=True, text=True, timeout=300, check=False)
-    assert started.returncode == 0, started.stdout + started.stderr
+    start_postgres()
     tag = secrets.token_hex(4)
     owner, owner_password = f"revops_h9_owner_{tag}", secrets.token_hex(12)
     env = {
