@@ -4,7 +4,7 @@ After a large load, autovacuum can still be working in the database the tests or
 are about to drop; on PostgreSQL before 18 our role may not terminate it, and
 `drop database ... with (force)` fails with InsufficientPrivilege (a fresh-clone CI run failed
 on this once). A session of another ordinary role is refused the same way, so it stands in for
-the autovacuum worker here. A real server (scripts/postgres.sh); ~5 s for both tests (the server up).
+the autovacuum worker here. A real server (scripts/postgres.sh); ~5 s for both tests.
 """
 
 import secrets
