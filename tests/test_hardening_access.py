@@ -14,9 +14,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
-from fixtures.postgres import as_superuser, start_postgres
+from fixtures.postgres import PG_SETTINGS, as_superuser, pg_connect, postgres_url, start_postgres
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 from psycopg2 import errors
 
@@ -26,12 +25,12 @@ from revops.paths import PROJECT_DIR
 
 REPORT = Section(__doc__)  # this module's section of docs/reliability.md
 DBT = str(Path(sys.executable).parent / "dbt")
-HOST, PORT = os.environ.get("REVOPS_PG_HOST", "localhost"), os.environ.get("REVOPS_PG_PORT", "5432")
 
 
 def _connect(env: dict[str, str], user: str, password: str):
-    connection = psycopg2.connect(host=HOST, port=PORT, user=user, password=password,
-                                  dbname=env["REVOPS_PG_DBNAME"], connect_timeout=10)
+    connection = pg_connect(
+        {**env, "REVOPS_PG_USER": user, "REVOPS_PG_PASSWORD": password}, env["REVOPS_PG_DBNAME"]
+    )
     connection.autocommit = True
     return connection
 
@@ -45,6 +44,7 @@ def warehouse() -> Iterator[dict[str, str]]:
     owner, owner_password = f"revops_h9_owner_{tag}", secrets.token_hex(12)
     env = {
         **os.environ,
+        **PG_SETTINGS,
         "REVOPS_PG_USER": owner, "REVOPS_PG_PASSWORD": owner_password,
         "REVOPS_PG_DBNAME": f"revops_h9_access_{tag}",
         "REVOPS_PG_BI_USER": f"revops_h9_bi_{tag}",
@@ -84,8 +84,7 @@ def test_the_bi_role_reads_marts_and_nothing_else(warehouse, tmp_path):
     env = warehouse
     landing = tmp_path / "landing"
     generate(landing, leads=100, seed=2)
-    url = (f"postgresql://{env['REVOPS_PG_USER']}:{env['REVOPS_PG_PASSWORD']}@{HOST}:{PORT}/"
-           f"{env['REVOPS_PG_DBNAME']}")
+    url = postgres_url(env)
     run_ingestion(landing, tmp_path / "state.duckdb", ["crm_user"], postgres=url
                   ).raise_for_errors()
     built = _dbt(["build", "--select", "+dim_users", "--exclude", "resource_type:test",

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 from fixtures.postgres import (
-    PG_SETTINGS,
     as_superuser,
     new_postgres_database,
+    pg_admin,
     pg_connect,
     start_postgres,
 )
@@ -51,8 +51,7 @@ def test_a_drop_waits_for_a_session_it_may_not_end(other_role) -> None:
     with new_postgres_database() as env:
         name = env["REVOPS_PG_DBNAME"]
         session = _session_of(other_role, env)
-        admin = pg_connect(PG_SETTINGS, "postgres")
-        admin.autocommit = True
+        admin = pg_admin()
         try:
             # One try alone is refused, as in the failed CI run, and the database stays.
             with pytest.raises(RuntimeError, match=f"could not drop database {name}"):
@@ -74,8 +73,7 @@ def test_a_drop_waits_for_a_session_it_may_not_end(other_role) -> None:
 def test_a_drop_that_never_gets_its_turn_names_the_database(other_role) -> None:
     with new_postgres_database() as env:
         session = _session_of(other_role, env)
-        admin = pg_connect(PG_SETTINGS, "postgres")
-        admin.autocommit = True
+        admin = pg_admin()
         try:
             with pytest.raises(RuntimeError) as refused:
                 drop_database(admin, env["REVOPS_PG_DBNAME"], attempts=3, wait_seconds=0.1)
