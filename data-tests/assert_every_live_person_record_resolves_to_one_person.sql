@@ -2,9 +2,6 @@
 -- staging is one row of int_person_records_resolved, and every person_id is the id of a
 -- surviving record. A returned row names the check that failed and the two counts; any
 -- difference is a defect (threshold 0), since a lost record drops a person's history.
--- In Dagster, an asset check of int_person_records_resolved (it reads several relations; dagster-dbt
--- attaches such a test to the one its meta names).
-{{ config(meta={'dagster': {'ref': {'name': 'int_person_records_resolved'}}}) }}
 
 with
 

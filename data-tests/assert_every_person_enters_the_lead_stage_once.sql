@@ -2,9 +2,6 @@
 -- moment they became known), and every person with events is in dim_people. A returned row
 -- is a person with zero or several lead events; threshold 0, since funnel volumes count
 -- people by their lead event.
--- In Dagster, an asset check of fct_lifecycle_events (it reads several relations; dagster-dbt
--- attaches such a test to the one its meta names).
-{{ config(meta={'dagster': {'ref': {'name': 'fct_lifecycle_events'}}}) }}
 
 with
 

@@ -2,9 +2,6 @@
 -- row of field Status whose new value is a status of stage 'mql', of a live lead. A returned
 -- row gives both counts; any difference (threshold 0) means handoffs were dropped or doubled,
 -- and every SLA and criteria rate built on them is off.
--- In Dagster, an asset check of fct_handoffs (it reads several relations; dagster-dbt
--- attaches such a test to the one its meta names).
-{{ config(meta={'dagster': {'ref': {'name': 'fct_handoffs'}}}) }}
 
 with
 

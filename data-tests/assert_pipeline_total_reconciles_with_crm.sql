@@ -7,9 +7,6 @@
 -- totals differ by half a cent or more (0.005: both sides add the same unrounded amounts, so
 -- anything larger is a lost, doubled or differently converted opportunity, not rounding),
 -- the opportunity counts differ, or the CRM holds amounts that no rate converts.
--- In Dagster, an asset check of fct_opportunities (it reads several relations; dagster-dbt
--- attaches such a test to the one its meta names).
-{{ config(meta={'dagster': {'ref': {'name': 'fct_opportunities'}}}) }}
 {%- set reporting_currency = var('reporting_currency') %}
 
 with

@@ -2,9 +2,6 @@
 -- record is judged twice (and counted twice in fct_handoffs and fct_lifecycle_events). A
 -- returned row is a pair of versions of one definition whose [effective_from, effective_to)
 -- ranges overlap for a segment. Threshold 0: an overlap is an editing mistake in the seed.
--- In Dagster, an asset check of def_mql_criteria (it reads several relations; dagster-dbt
--- attaches such a test to the one its meta names).
-{{ config(meta={'dagster': {'ref': {'name': 'def_mql_criteria'}}}) }}
 {%- set versioned = [
     ('def_mql_criteria', 'criteria_version'),
     ('def_handoff_sla', 'sla_version'),

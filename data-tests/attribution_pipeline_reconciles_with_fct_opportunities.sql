@@ -5,9 +5,6 @@
 -- sum to 1 under every model, so the credited opportunities of a group are its count in
 -- fct_opportunities, up to floating error (tolerance 1e-6) - an opportunity a model left out,
 -- even one without an amount, shows here. Zero rows is the only pass.
--- In Dagster, an asset check of metrics_attribution (it reads several relations; dagster-dbt
--- attaches such a test to the one its meta names).
-{{ config(meta={'dagster': {'ref': {'name': 'metrics_attribution'}}}) }}
 
 with
 
