@@ -2,11 +2,10 @@
 
 # The files that take longest, longest first (seconds of one `pytest -n 2` on the 2-core
 # machine, 7 Dec 2026, in brackets: 1,382 s of tests in a 724 s run; the first two start
-# together). `make test` runs
-# `--dist loadfile --no-loadscope-reorder`: each worker takes the next file in this order when
-# it is free. xdist's default order (most tests per file first) put the two longest files,
-# which hold few tests, last: the Spark test or the three-run orchestration test then ran alone
-# at the end while the other worker idled.
+# together). `make test` runs `--dist loadfile --no-loadscope-reorder`: each worker takes the
+# next file in this order when it is free. xdist's default order (most tests per file first)
+# put the two longest files, which hold few tests, last: the Spark test or the three-run
+# orchestration test then ran alone at the end while the other worker idled.
 SLOWEST_FIRST = (
     "test_engines_spark.py",  # 267
     "test_orchestration.py",  # 269

@@ -28,11 +28,11 @@ DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def _connect(env: dict[str, str], user: str, password: str):
-    connection = pg_connect(
-        {**env, "REVOPS_PG_USER": user, "REVOPS_PG_PASSWORD": password}, env["REVOPS_PG_DBNAME"]
+    return pg_connect(
+        {**env, "REVOPS_PG_USER": user, "REVOPS_PG_PASSWORD": password},
+        env["REVOPS_PG_DBNAME"],
+        autocommit=True,
     )
-    connection.autocommit = True
-    return connection
 
 
 @pytest.fixture(scope="module")
