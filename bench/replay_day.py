@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="replay", help="dbt: names the target folder")
     parser.add_argument("--top", type=int, default=40, help="dbt: how many nodes to list")
     parser.add_argument("--select", nargs="+", help="rebuild: the models to rebuild in full")
+    parser.add_argument("--dbt-args", default="",
+                        help="dbt: more arguments for the day's build, e.g. '--threads 4'")
     args = parser.parse_args(argv)
     work = args.work_dir.resolve()
     ingest = [str(_BIN / "revops"), "ingest"]
@@ -130,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         target = work / f"target_{args.tag}"
         if not target.exists():  # start from the full build's partial-parse state
             shutil.copytree(work / "target_full", target)
-        _timed(f"day_dbt_build_{args.tag}", _dbt_build(work, args.tag), work)
+        build = [*_dbt_build(work, args.tag), *args.dbt_args.split()]
+        _timed(f"day_dbt_build_{args.tag}", build, work)
         _slowest_nodes(work, args.tag, args.top)
     return 0
 

@@ -29,10 +29,10 @@ from fixtures.engine_comparison import (
     profile_differences,
     run_dbt,
 )
-from fixtures.postgres import new_postgres_database, pg_connect, postgres_url
+from fixtures.postgres import new_postgres_database, pg_connect
 
 from revops.generate import generate
-from revops.ingest import run_ingestion
+from revops.ingest import postgres_url_from_env, run_ingestion
 from revops.paths import PROJECT_DIR
 
 LEADS = 1_000
@@ -73,7 +73,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory, postgres_database: dict[str
     # The DuckDB path only places dlt's working folder (it is never created): the ledger and
     # the version guard read PostgreSQL (see run_ingestion).
     run_ingestion(
-        landing, work_dir / "postgres-state.duckdb", postgres=postgres_url(postgres_database)
+        landing, work_dir / "postgres-state.duckdb", postgres=postgres_url_from_env(postgres_database)
     ).raise_for_errors()
     postgres_dir = work_dir / "postgres"
     postgres_build = run_dbt(["build"], "postgres", postgres_database, postgres_dir)
@@ -204,7 +204,7 @@ def test_every_quality_expectation_finds_the_same_on_postgres_as_on_duckdb(
     builds: Builds,
 ) -> None:
     on_duckdb = suite_summary(str(builds.duckdb_path))
-    on_postgres = suite_summary(postgres_url(builds.pg_env))
+    on_postgres = suite_summary(postgres_url_from_env(builds.pg_env))
     assert on_postgres == on_duckdb
     # The demo data plants deviations: some expectations fail, so counts are compared too.
     assert len(on_duckdb) > 50

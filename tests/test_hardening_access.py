@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures.postgres import PG_SETTINGS, as_superuser, pg_connect, postgres_url, start_postgres
+from fixtures.postgres import PG_SETTINGS, as_superuser, pg_connect, start_postgres
 from hardening_report import Section, reliability_document  # noqa: F401 (fixture)
 from psycopg2 import errors
 
 from revops.generate import generate
-from revops.ingest import run_ingestion
+from revops.ingest import postgres_url_from_env, run_ingestion
 from revops.paths import PROJECT_DIR
 
 REPORT = Section(__doc__)  # this module's section of docs/reliability.md
@@ -84,7 +84,7 @@ def test_the_bi_role_reads_marts_and_nothing_else(warehouse, tmp_path):
     env = warehouse
     landing = tmp_path / "landing"
     generate(landing, leads=100, seed=2)
-    url = postgres_url(env)
+    url = postgres_url_from_env(env)
     run_ingestion(landing, tmp_path / "state.duckdb", ["crm_user"], postgres=url
                   ).raise_for_errors()
     built = _dbt(["build", "--select", "+dim_users", "--exclude", "resource_type:test",

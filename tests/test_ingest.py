@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dlt.common.runtime import anon_tracker
+from psycopg2.extensions import parse_dsn
 
 from revops.contract import OBJECTS, spec_for
 from revops.ingest import (
@@ -26,6 +27,7 @@ from revops.ingest import (
     build_pipeline,
     build_source,
     pipelines_dir,
+    postgres_url_from_env,
     run_ingestion,
 )
 from revops.ingest.contract_doc import BEGIN, DOC_PATH, END, render_contract_markdown
@@ -800,6 +802,19 @@ def test_dlt_keeps_its_working_files_beside_the_warehouse(warehouse):
     assert (pipeline.pipeline_name, pipeline.dataset_name) == ("revops_landing", "raw")
     # dlt starts its anonymous usage tracker when a pipeline is created, unless told not to.
     assert anon_tracker._ANON_TRACKER_ENDPOINT is None
+
+
+def test_the_postgres_url_quotes_user_and_password_and_reads_the_given_environment():
+    environ = {"REVOPS_PG_USER": "rev ops", "REVOPS_PG_PASSWORD": "p@ss:w/rd%1",
+               "REVOPS_PG_HOST": "db.internal", "REVOPS_PG_PORT": "6543",
+               "REVOPS_PG_DBNAME": "warehouse"}
+    parsed = parse_dsn(postgres_url_from_env(environ))
+    assert parsed == {"user": "rev ops", "password": "p@ss:w/rd%1", "host": "db.internal",
+                      "port": "6543", "dbname": "warehouse"}
+    # Unset variables take profiles.yml's defaults.
+    assert parse_dsn(postgres_url_from_env({})) == {
+        "user": "revops", "password": "revops", "host": "localhost", "port": "5432",
+        "dbname": "revops"}
 
 
 def test_building_the_first_pipeline_of_a_warehouse_waits_for_another_builder(warehouse):

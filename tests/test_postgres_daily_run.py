@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from fixtures.engine_comparison import run_dbt
 from fixtures.mart_rows import differing_rows, sorted_rows
-from fixtures.postgres import new_postgres_database, postgres_url
+from fixtures.postgres import new_postgres_database
 from fixtures.run_stamps import RUN_STAMP_COLUMNS
 from test_ingest import Landing, lead, sf_time
 
 from revops.generate import generate
 from revops.generate.next_day import last_activity_day, split_off_next_day
-from revops.ingest import run_ingestion
+from revops.ingest import postgres_url_from_env, run_ingestion
 from revops.ingest.warehouse import PostgresRaw
 
 MARTS = {
@@ -38,7 +38,7 @@ SELECTION = ["--select", "+fct_attribution", "+fct_lifecycle_events"]
 
 
 def _query(env: dict[str, str], sql: str, params: list | None = None) -> list[tuple]:
-    return PostgresRaw(postgres_url(env)).query(sql, params)
+    return PostgresRaw(postgres_url_from_env(env)).query(sql, params)
 
 
 def _rows(env: dict[str, str], mart: str) -> list[tuple]:
@@ -71,7 +71,7 @@ def daily_run(tmp_path_factory):
     )
     state = work_dir / "state.duckdb"  # places dlt's working folder; never created
     with new_postgres_database() as env:
-        url = postgres_url(env)
+        url = postgres_url_from_env(env)
         first = run_ingestion(landing, state, postgres=url)
         first.raise_for_errors()
         _dbt(["seed"], env, work_dir / "seed")
@@ -154,7 +154,7 @@ def test_an_older_re_export_does_not_overwrite_a_newer_row_on_postgres(tmp_path)
         "crm_lead", "Lead_2024-02.csv", [lead("00Q1", sf_time("2024-02-01"), company="New")]
     )
     with new_postgres_database() as env:
-        url = postgres_url(env)
+        url = postgres_url_from_env(env)
         run_ingestion(landing.root, state, ["crm_lead"], postgres=url).raise_for_errors()
         # Archived after loading (landing folders are often emptied): only raw knows the row.
         newer.unlink()

@@ -3,7 +3,7 @@
 import fcntl
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,13 +45,15 @@ def build_pipeline(duckdb_path: Path, postgres: str | None = None) -> dlt.Pipeli
         )
 
 
-def postgres_url_from_env() -> str:
+def postgres_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     """The connection string of the `postgres` dbt target, from the same environment variables
-    and defaults as profiles.yml (REVOPS_PG_HOST, _PORT, _USER, _PASSWORD, _DBNAME)."""
-    env = os.environ.get
+    and defaults as profiles.yml (REVOPS_PG_HOST, _PORT, _USER, _PASSWORD, _DBNAME), read from
+    `environ` (default: this process's environment). User and password are URL-quoted."""
+    env = (os.environ if environ is None else environ).get
     return (
-        f"postgresql://{quote(env('REVOPS_PG_USER', 'revops'))}:"
-        f"{quote(env('REVOPS_PG_PASSWORD', 'revops'))}@{env('REVOPS_PG_HOST', 'localhost')}:"
+        f"postgresql://{quote(env('REVOPS_PG_USER', 'revops'), safe='')}:"
+        f"{quote(env('REVOPS_PG_PASSWORD', 'revops'), safe='')}@"
+        f"{env('REVOPS_PG_HOST', 'localhost')}:"
         f"{env('REVOPS_PG_PORT', '5432')}/{env('REVOPS_PG_DBNAME', 'revops')}"
     )
 
