@@ -116,6 +116,36 @@ def test_a_duplicated_raw_key_keeps_only_its_latest_version_in_staging(build: Bu
     assert rows == [("ada.lovelace@example0.com",)]
 
 
+def test_the_not_null_test_of_a_model_names_each_column_holding_nulls_and_how_many(
+    build: Build, tmp_path: Path
+) -> None:
+    # One node checks all of a model's never-null columns (macros/not_null_columns.sql); its
+    # failing rows say which columns and how many rows, not only that something was null.
+    test = ["test", "--select", "not_null_stg_crm__leads"]
+    assert run_dbt(test, build.database, tmp_path).success
+    before = query(build.database, "select lead_id, created_at, system_modified_at "
+                                   "from staging.stg_crm__leads order by lead_id")
+    (first, *_, last) = [row[0] for row in before]
+    try:
+        query(build.database, "update staging.stg_crm__leads set created_at = null, "
+                              "system_modified_at = null where lead_id = ?", first)
+        query(build.database, "update staging.stg_crm__leads set created_at = null "
+                              "where lead_id = ?", last)
+        failed = run_dbt([*test, "--store-failures"], build.database, tmp_path)
+        assert not failed.success
+        [result] = [r for r in failed.result.results if r.node.name == "not_null_stg_crm__leads"]
+        assert (str(result.status), result.failures) == ("fail", 2)
+        stored = query(build.database, "select column_name, null_rows from "
+                                       f"{result.node.relation_name} order by column_name")
+        assert stored == [("created_at", 2), ("system_modified_at", 1)]
+    finally:
+        for lead_id, created_at, modified_at in before:
+            query(build.database, "update staging.stg_crm__leads set created_at = ?, "
+                                  "system_modified_at = ? where lead_id = ?",
+                  created_at, modified_at, lead_id)
+    assert run_dbt(test, build.database, tmp_path).success
+
+
 def test_emails_are_trimmed_and_lower_cased_with_their_domain(build: Build) -> None:
     # Raw holds '  Ada.Lovelace@Example0.COM ' for row 0 of each table.
     for model, key in (("stg_crm__leads", "lead_id"), ("stg_crm__contacts", "contact_id")):

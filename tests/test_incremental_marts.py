@@ -788,13 +788,14 @@ def test_a_backfill_passes_its_days_to_the_dbt_step_and_the_daily_run_passes_non
     validate_run_config(defs.resolve_job_def("everything"), with_dbt_config(local_run_config(), days))
 
 
-# (relation, key, column, planted value, selection, the test that must find it): the not_null
-# tests read the newest run's rows through `where` (macro get_where_subquery); the PII check,
-# which reads the relation's columns and so cannot take `where`, through its argument
-# newest_run_only (macro recomputed_by_the_newest_run). `test_every_row` reads every row.
+# (relation, key, column, planted value, selection, the test that must find it): the not-null
+# test (not_null_columns) reads the newest run's rows through `where` (macro
+# get_where_subquery); the PII check, which reads the relation's columns and so cannot take
+# `where`, through its argument newest_run_only (macro recomputed_by_the_newest_run).
+# `test_every_row` reads every row.
 NEWEST_RUN_TESTS = {
     "not_null": ("marts.fct_touchpoints", "touchpoint_id", "channel", "null",
-                 "fct_touchpoints,test_name:not_null", "not_null_fct_touchpoints_channel"),
+                 "fct_touchpoints,test_name:not_null_columns", "not_null_fct_touchpoints"),
     "no_email_shaped_values": ("marts.dim_people", "person_id", "title", "'ana@example.com'",
                                "no_email_shaped_values_dim_people_",
                                "no_email_shaped_values_dim_people_"),

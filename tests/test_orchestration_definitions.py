@@ -174,7 +174,7 @@ def test_a_replaced_export_file_starts_a_run_but_an_untouched_one_does_not(tmp_p
 def test_only_lock_connection_and_kill_failures_are_retried_with_growing_waits():
     assert is_transient('IO Error: Could not set lock on file "/w/revops.duckdb"')
     assert is_transient("", returncode=-9)  # dbt killed by a signal
-    assert not is_transient("Failure in test not_null_stg_crm__leads_lead_id", returncode=1)
+    assert not is_transient("Failure in test not_null_stg_crm__leads", returncode=1)
     assert not is_transient("Compilation Error in model fct_touchpoints")
     assert [backoff_seconds(n, base=5) for n in range(3)] == [5, 10, 20]
 
