@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
@@ -68,6 +70,21 @@ def _timed(name: str, command: list[str], work: Path) -> float:
     return seconds
 
 
+def _copy_warehouse(source: Path, target: Path) -> None:
+    """Copy a warehouse file and check the copy opens and is whole. Once (session 20) the kept
+    copy of the day's warehouse was 4.2 GB of a 7.6 GB file, and dbt failed reading a block
+    past its end; the same ingestion run again gave a sound file. Stop there, naming it."""
+    shutil.copy2(source, target)
+    if target.stat().st_size != source.stat().st_size:
+        raise SystemExit(f"copying {source} to {target}: {target.stat().st_size:,} of "
+                         f"{source.stat().st_size:,} bytes")
+    try:
+        with duckdb.connect(str(target), read_only=True) as connection:
+            connection.sql("select * from pragma_database_size()").fetchall()
+    except duckdb.Error as error:
+        raise SystemExit(f"{target} (a copy of {source}) does not open: {error}") from error
+
+
 def _slowest_nodes(work: Path, tag: str, count: int) -> None:
     results = json.loads((work / f"target_{tag}" / "run_results.json").read_text())["results"]
     totals = {"model": 0.0, "test": 0.0}
@@ -104,28 +121,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"day N+1 = {split['day']}: {split['rows']:,} rows in {len(split['files'])} files")
         _timed("full_ingest", ingest, work)
         _timed("full_dbt_build", _dbt_build(work, "full"), work)
-        shutil.copy2(work / "revops.duckdb", work / "full.duckdb")
+        _copy_warehouse(work / "revops.duckdb", work / "full.duckdb")
         for path in split["files"]:
             landed = work / "landing" / path.relative_to(work / "next_day")
             landed.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, landed)
         _timed("day_ingest", ingest, work)
-        shutil.copy2(work / "revops.duckdb", work / "day_ingested.duckdb")
+        _copy_warehouse(work / "revops.duckdb", work / "day_ingested.duckdb")
     elif args.step == "rebuild":
         if not args.select:
             parser.error("rebuild needs --select")
-        shutil.copy2(work / "full.duckdb", work / "revops.duckdb")
+        _copy_warehouse(work / "full.duckdb", work / "revops.duckdb")
         rebuild = [*_dbt_build(work, "rebuild")[:-2], "--full-refresh", "--select", *args.select,
                    "--exclude", "resource_type:test", "resource_type:unit_test"]
         _timed("rebuild", rebuild, work)
-        shutil.copy2(work / "revops.duckdb", work / "full.duckdb")
+        _copy_warehouse(work / "revops.duckdb", work / "full.duckdb")
         _timed("day_ingest", ingest, work)
-        shutil.copy2(work / "revops.duckdb", work / "day_ingested.duckdb")
+        _copy_warehouse(work / "revops.duckdb", work / "day_ingested.duckdb")
     elif args.step == "ingest":
-        shutil.copy2(work / "full.duckdb", work / "revops.duckdb")
+        _copy_warehouse(work / "full.duckdb", work / "revops.duckdb")
         _timed("day_ingest_replay", ingest, work)
     else:
-        shutil.copy2(work / "day_ingested.duckdb", work / "revops.duckdb")
+        _copy_warehouse(work / "day_ingested.duckdb", work / "revops.duckdb")
         # The copy leaves ~11 GB of dirty pages at 1M leads; flushed during the build, they
         # stalled it on I/O (replays of the same code took 89-105 s instead of 66 s).
         os.sync()
